@@ -1,0 +1,49 @@
+# kliping: `make run` cleans raw/ into clean/; `make test` runs ruff, mypy and pytest.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+RAW    ?= raw
+OUT    ?= clean
+# Prefect runs in local ephemeral mode; keep its database inside the project and send nothing out.
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
+
+.PHONY: run test lint typecheck pytest bench install install-test clean-output
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (or set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: $(VENV)/.installed
+	$(BIN)/kliping run $(RAW) --out $(OUT)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check kliping flows tests bench
+	$(BIN)/ruff format --check kliping flows tests bench
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench.run
+
+clean-output:
+	rm -rf $(OUT)

@@ -1,0 +1,113 @@
+"""The Prefect flow: plan → batch tasks (over a process pool) → commit, then the run record.
+
+Prefect only wires library steps together here; all work is in `kliping`. Tasks
+pass specs, paths and small summaries, never DataFrames. Retries only on tasks
+that do I/O and can fail for passing reasons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from flows import progress
+from flows.executor import batch_pool, run_batch
+from kliping.config import DEFAULT_BATCH_SIZE, RunConfig
+from kliping.dataset import OutputStore
+from kliping.pipeline import BatchSpec, BatchSummary
+from kliping.read.limits import DEFAULT_MAX_RECORD_BYTES, DEFAULT_RECORD_TIMEOUT_S
+from kliping.run import RunPlan, RunSummary, commit_run, plan_run
+from kliping.summary import summary_markdown
+from kliping.syndication.clusters import DEFAULT_THRESHOLD
+from kliping.syndication.shingles import DEFAULT_SHINGLE_SIZE
+from kliping.syndication.signatures import DEFAULT_NUM_PERM
+
+FLOW_NAME = "kliping"
+
+
+@task(name="plan", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def plan_task(raw_dir: str, out_dir: str, config: RunConfig, flow_run_id: str) -> RunPlan:
+    plan = plan_run(Path(raw_dir), Path(out_dir), config, flow_run_id)
+    get_run_logger().info(
+        "%d files to read in %d batches; %d unchanged files skipped",
+        len(plan.files), len(plan.batches), plan.skipped_files,
+    )  # fmt: skip
+    progress.emit("planned", files=len(plan.files), batches=len(plan.batches), skipped=plan.skipped_files)
+    return plan
+
+
+@task(name="batch", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE, task_run_name="batch-{spec.index}")
+def batch_task(spec: BatchSpec) -> BatchSummary:
+    summary = run_batch(spec)
+    get_run_logger().info(
+        "batch %d: %d files, %d records → %d articles, %d rejects in %.1f s",
+        spec.index, len(spec.files), summary.counts.get("read.records", 0),
+        summary.articles, summary.rejects, summary.seconds,
+    )  # fmt: skip
+    progress.emit("batch", files=len(spec.files), records=summary.counts.get("read.records", 0))
+    return summary
+
+
+@task(name="commit", cache_policy=NO_CACHE)
+def commit_task(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
+    return commit_run(plan, summaries)
+
+
+def publish(summary: RunSummary) -> None:
+    """The run record in the Prefect UI: the summary as Markdown, and a table per input file."""
+    create_markdown_artifact(markdown=summary_markdown(summary), key="kliping-run-summary",
+                             description="kliping run summary")  # fmt: skip
+    if summary.per_file:
+        rows = [
+            {"source_path": p, "type": t, "records": r, "articles": a, "rejects": j}
+            for p, t, r, a, j in summary.per_file
+        ]
+        create_table_artifact(table=rows, key="kliping-files", description="records per input file")
+
+
+@flow(name=FLOW_NAME, validate_parameters=True)
+def kliping_flow(
+    raw_dir: str = "raw",
+    out_dir: str = "clean",
+    threshold: float = DEFAULT_THRESHOLD,
+    shingle_size: int = DEFAULT_SHINGLE_SIZE,
+    num_perm: int = DEFAULT_NUM_PERM,
+    rule_packs: list[str] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    record_timeout_s: float = DEFAULT_RECORD_TIMEOUT_S,
+    lock_wait_s: float = 0.0,
+) -> dict[str, Any]:
+    """Clean every new raw record into the Parquet dataset under `out_dir`."""
+    extra: dict[str, Any] = {} if workers is None else {"workers": workers}
+    config = RunConfig(  # raises ConfigError, naming the parameter, before any work
+        threshold=threshold,
+        shingle_size=shingle_size,
+        num_perm=num_perm,
+        rule_packs=tuple(rule_packs or ()),
+        batch_size=batch_size,
+        max_record_bytes=max_record_bytes,
+        record_timeout_s=record_timeout_s,
+        **extra,
+    )
+    if not Path(raw_dir).is_dir():
+        raise FileNotFoundError(f"raw_dir: {raw_dir} is not a folder")
+    store = OutputStore(Path(out_dir))
+    run_id = str(flow_run.id or "local")
+    with store.lock(lock_wait_s):
+        store.check_layout()
+        store.recover()
+        plan = plan_task(raw_dir, out_dir, config, run_id)
+        with batch_pool(config.workers if plan.batches else 0):
+            futures = batch_task.map(plan.batches)
+            summaries = [f.result() for f in futures]
+        summary = commit_task(plan, summaries)
+    publish(summary)
+    return asdict(summary)

@@ -1,0 +1,216 @@
+"""The output folder: Parquet tables that always show one whole, committed state.
+
+Layout of OUT_DIR:
+
+    articles -> current/articles        plain Parquet, what readers open
+    rejects  -> current/rejects
+    _state   -> current/state           signatures, clusters, file index (kliping's memory)
+    current  -> _snapshots/000007-…     swapped by one atomic rename at commit
+    _snapshots/                         the current snapshot and the one before it
+    _work/                              staging files of the run under way
+    .lock                               held by the run that writes
+
+A run builds a new snapshot beside the current one (unchanged files are hard
+links, so this costs little), then replaces the `current` symlink with a single
+`rename`. A run killed at any point leaves `current` pointing at the last whole
+snapshot; the next run clears what the dead one left behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kliping.schema import TableSchema
+
+TABLES = ("articles", "rejects", "state")
+LINKS = {"articles": "current/articles", "rejects": "current/rejects", "_state": "current/state"}
+KEEP_SNAPSHOTS = 2  # the current one and the one before (readers that opened it still finish)
+PARQUET_COMPRESSION = "zstd"
+
+
+class OutputBusyError(RuntimeError):
+    """Another run holds the output folder."""
+
+
+class OutputLayoutError(RuntimeError):
+    """The output folder holds something kliping did not write."""
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_parquet(table: pa.Table, path: Path, schema: pa.Schema | None = None) -> Path:
+    """Write to a temporary file, fsync, and rename into place: never a half-written file."""
+    if schema is not None:
+        table = table.select(schema.names).cast(schema)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    pq.write_table(table, tmp, compression=PARQUET_COMPRESSION)
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def write_json(doc: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass
+class Snapshot:
+    """A snapshot being built: write tables into it, then `OutputStore.commit` it."""
+
+    path: Path
+    seq: int
+
+    def table_dir(self, table: str) -> Path:
+        return self.path / table
+
+    def link_from(
+        self, previous: Path | None, table: str, skip: set[str] | None = None, prefix: str = ""
+    ) -> None:
+        """Carry the previous snapshot's Parquet files of `table` over as hard links (no copy)."""
+        if previous is None or not (previous / table).is_dir():
+            return
+        for f in (previous / table).iterdir():
+            if f.is_file() and f.suffix == ".parquet" and f.name.startswith(prefix) and not (skip and f.name in skip):
+                target = self.table_dir(table) / f.name
+                try:
+                    os.link(f, target)
+                except OSError as exc:
+                    if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                        raise
+                    shutil.copy2(f, target)
+
+    def write(self, table: str, name: str, data: pa.Table, schema: TableSchema | None = None) -> Path:
+        return write_parquet(data, self.table_dir(table) / name, schema.arrow if schema else None)
+
+
+class OutputStore:
+    def __init__(self, out_dir: Path) -> None:
+        self.out = Path(out_dir)
+        self.snapshots = self.out / "_snapshots"
+        self.work = self.out / "_work"
+
+    # -- reading -------------------------------------------------------------------------
+    def current(self) -> Path | None:
+        link = self.out / "current"
+        if not link.is_symlink():
+            return None
+        target = (self.out / os.readlink(link)).resolve()
+        return target if target.is_dir() else None
+
+    def current_seq(self) -> int:
+        cur = self.current()
+        return int(cur.name.split("-")[0]) if cur else 0
+
+    # -- locking -------------------------------------------------------------------------
+    @contextmanager
+    def lock(self, wait_s: float = 0.0) -> Iterator[None]:
+        """Hold the output folder for one run; a second run waits up to `wait_s`, then refuses."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / ".lock"
+        fh = path.open("a+")
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "unknown"
+                    fh.close()
+                    raise OutputBusyError(
+                        f"another kliping run is writing to {self.out} ({holder}); "
+                        "wait for it to finish or use another --out"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n")
+            fh.flush()
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            fh.close()
+
+    # -- writing -------------------------------------------------------------------------
+    def check_layout(self) -> None:
+        for name in LINKS:
+            p = self.out / name
+            if p.exists() and not p.is_symlink():
+                raise OutputLayoutError(
+                    f"{p} exists and was not written by kliping (expected a link into _snapshots); "
+                    "move it away or choose another --out"
+                )
+
+    def recover(self) -> None:
+        """Clear what a killed run left: unfinished snapshots, staging folders, old snapshots."""
+        cur = self.current()
+        if self.work.is_dir():
+            shutil.rmtree(self.work, ignore_errors=True)
+        if not self.snapshots.is_dir():
+            return
+        done = sorted(p for p in self.snapshots.iterdir() if p.is_dir() and not p.name.startswith("."))
+        keep = {p.name for p in done[-KEEP_SNAPSHOTS:]}
+        if cur is not None:
+            keep.add(cur.name)
+        for p in self.snapshots.iterdir():
+            if p.name not in keep:
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+
+    def work_dir(self, run_id: str) -> Path:
+        path = self.work / run_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def begin(self, run_id: str) -> Snapshot:
+        seq = self.current_seq() + 1
+        path = self.snapshots / f".building-{seq:06d}-{run_id[:8]}"
+        if path.exists():
+            shutil.rmtree(path)
+        for table in TABLES:
+            (path / table).mkdir(parents=True)
+        return Snapshot(path, seq)
+
+    def commit(self, snap: Snapshot) -> Path:
+        """Make `snap` the current snapshot with one atomic rename of the `current` link."""
+        for table in TABLES:
+            fsync_dir(snap.table_dir(table))
+        final = self.snapshots / snap.path.name.removeprefix(".building-")
+        os.replace(snap.path, final)
+        fsync_dir(self.snapshots)
+        tmp_link = self.out / f".current.tmp-{os.getpid()}"
+        tmp_link.unlink(missing_ok=True)
+        os.symlink(os.path.relpath(final, self.out), tmp_link)
+        os.replace(tmp_link, self.out / "current")
+        for name, target in LINKS.items():
+            link = self.out / name
+            if not link.is_symlink():
+                os.symlink(target, link)
+        fsync_dir(self.out)
+        self.recover()
+        return final

@@ -1,0 +1,235 @@
+"""One batch through the per-record steps: read → extract → clean → sign → staging Parquet.
+
+`process_batch` is what a worker process (or a Dask worker) runs: it takes a small
+picklable spec, writes its results to staging files and returns a small summary,
+so that only paths and counts travel between processes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import py3langid
+
+from kliping import __version__
+from kliping.clean import clean_lines, load_rules
+from kliping.clean.rules import RuleSet, squash
+from kliping.config import RunConfig
+from kliping.dataset import write_parquet
+from kliping.dates import find_text_date, parse_news_datetime
+from kliping.extract import RecordTimeout, extract, time_limit
+from kliping.read import RawFile, ReadLimits, read_file
+from kliping.read.urls import registered_domain
+from kliping.records import Article, Extracted, RawRecord, Reject, RejectReason
+from kliping.schema import articles_schema, rejects_schema
+from kliping.syndication.shingles import shingle_hashes
+from kliping.syndication.signatures import signatures
+
+MIN_ARTICLE_WORDS = 20  # fewer words left after cleaning: not an article
+CLUSTER_COLUMNS = ("cluster_id", "cluster_size", "canonical_id", "is_canonical", "canonical_reason", "similarity")
+RUN_COLUMNS = ("pipeline_version", "rules_version", "flow_run_id", "processed_at")
+
+
+def staging_schema(num_perm: int) -> pa.Schema:
+    """Article columns known before clustering, plus the MinHash signature."""
+    base = articles_schema().arrow
+    fields = [f for f in base if f.name not in CLUSTER_COLUMNS]
+    return pa.schema([*fields, pa.field("signature", pa.list_(pa.uint32(), num_perm), nullable=False)])
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    index: int
+    raw_dir: str
+    files: tuple[RawFile, ...]
+    staging_dir: str
+    flow_run_id: str
+    config: RunConfig
+
+
+@dataclass
+class BatchSummary:
+    index: int
+    articles_path: str | None
+    rejects_path: str | None
+    articles: int
+    rejects: int
+    counts: dict[str, int] = field(default_factory=dict)
+    per_file: list[tuple[str, str, int, int, int]] = field(default_factory=list)  # path, type, rec, art, rej
+    seconds: float = 0.0
+
+
+def detect_lang(text: str) -> str | None:
+    if len(text) < 20:
+        return None
+    lang, _score = py3langid.classify(text[:2000])
+    return str(lang)
+
+
+def outlet_domain(outlet: str | None, rules: RuleSet, evidence: str) -> str | None:
+    """The domain of an outlet named in the text: as printed, from the pack's table, or from the text."""
+    if not outlet:
+        return None
+    key = squash(outlet)
+    if "." in key and (domain := registered_domain(key)):
+        return domain
+    if key in rules.outlets:
+        return rules.outlets[key]
+    low = evidence.lower()
+    pos = low.find(f"{key}.")
+    if pos >= 0:
+        end = pos + len(key) + 1
+        while end < len(low) and (low[end].isalnum() or low[end] in ".-"):
+            end += 1
+        if domain := registered_domain(low[pos:end].rstrip(".")):
+            return domain
+    return key or None
+
+
+def build_article(ex: Extracted, rules: RuleSet) -> Article | Reject:
+    """Clean an extracted record and gather its provenance into an Article."""
+    rec = ex.record
+    cleaned = clean_lines(ex.lines, rules, title=ex.title, evidence=ex.url or "")
+    text = "\n\n".join(cleaned.paragraphs)
+    words = len(text.split())
+    if words < MIN_ARTICLE_WORDS:
+        return Reject.of(rec, RejectReason.NO_ARTICLE, f"{words} words left after cleaning (minimum {MIN_ARTICLE_WORDS})")
+    f = cleaned.fields
+    evidence = "\n".join([ex.url or "", *(r["text"] for r in cleaned.removed), text])
+    outlet = f.get("outlet") or ex.outlet
+    published, source = ex.published_at, ex.published_at_source
+    if published is None and f.get("published"):
+        published, source = parse_news_datetime(f["published"]), "header"
+    if published is None and (found := find_text_date(text)):
+        published, source = found, "text_date"
+    domain = registered_domain(ex.url) if ex.url else None
+    return Article(
+        doc_id=rec.doc_id,
+        source_path=rec.source_path,
+        source_record=rec.source_record,
+        source_url=ex.url,
+        source_domain=domain or outlet_domain(outlet, rules, evidence),
+        outlet=outlet,
+        raw_sha256=rec.raw_sha256,
+        fetched_at=rec.fetched_at,
+        published_at=published,
+        published_at_source=source if published else None,
+        title=cleaned.title or ex.title,
+        author=f.get("author") or ex.author,
+        editor=f.get("editor"),
+        dateline=f.get("dateline"),
+        declared_source=f.get("declared_source"),
+        lang=detect_lang(text),
+        text=text,
+        word_count=words,
+        removed=cleaned.removed,
+        extractor=ex.extractor,
+        file_type=rec.file_type,
+    )
+
+
+def process_record(record: RawRecord, rules: RuleSet, timeout_s: float) -> Article | Reject:
+    """Extract and clean one record within its time limit; never raises on bad input."""
+    try:
+        with time_limit(timeout_s):
+            ex = extract(record)
+            if isinstance(ex, Reject):
+                return ex
+            return build_article(ex, rules)
+    except RecordTimeout:
+        return Reject.of(record, RejectReason.TIMEOUT, f"extraction took longer than {timeout_s:g} s")
+    except RecursionError:
+        return Reject.of(record, RejectReason.EXTRACT_ERROR, "markup nested too deeply (recursion limit)")
+    except MemoryError:
+        return Reject.of(record, RejectReason.EXTRACT_ERROR, "out of memory while extracting")
+
+
+def process_batch(spec: BatchSpec) -> BatchSummary:
+    """Run the per-record steps over the files of one batch and stage the results."""
+    started = time.perf_counter()
+    cfg = spec.config
+    rules = load_rules(cfg.rule_packs)
+    limits = ReadLimits(cfg.max_record_bytes)
+    now = datetime.now(UTC)
+    counts: Counter[str] = Counter()
+    articles: list[Article] = []
+    rejects: list[Reject] = []
+    per_file: list[tuple[str, str, int, int, int]] = []
+    for raw in spec.files:
+        n_rec = n_art = n_rej = 0
+        for item in read_file(raw, limits):
+            n_rec += 1
+            result = item if isinstance(item, Reject) else process_record(item, rules, cfg.record_timeout_s)
+            if isinstance(result, Reject):
+                rejects.append(result)
+                n_rej += 1
+                counts[f"reject.{result.reason.value}"] += 1
+            else:
+                articles.append(result)
+                n_art += 1
+                for removal in result.removed:
+                    counts[f"removed.{removal['rule']}"] += 1
+        per_file.append((raw.rel, raw.file_type, n_rec, n_art, n_rej))
+        counts["read.files"] += 1
+        counts["read.records"] += n_rec
+        counts[f"type.{raw.file_type}.records"] += n_rec
+        counts[f"type.{raw.file_type}.articles"] += n_art
+        counts[f"type.{raw.file_type}.rejects"] += n_rej
+    counts["articles"] = len(articles)
+    counts["rejects"] = len(rejects)
+    staging = Path(spec.staging_dir)
+    art_path = rej_path = None
+    if articles:
+        art_path = staging / f"batch-{spec.index:06d}.articles.parquet"
+        write_parquet(_articles_table(articles, cfg, rules.version, spec.flow_run_id, now), art_path)
+    if rejects:
+        rej_path = staging / f"batch-{spec.index:06d}.rejects.parquet"
+        write_parquet(rejects_table(rejects, spec.flow_run_id, now), rej_path)
+    return BatchSummary(
+        spec.index,
+        str(art_path) if art_path else None,
+        str(rej_path) if rej_path else None,
+        len(articles),
+        len(rejects),
+        dict(counts),
+        per_file,
+        time.perf_counter() - started,
+    )
+
+
+def _articles_table(
+    articles: list[Article], cfg: RunConfig, rules_version: str, flow_run_id: str, now: datetime
+) -> pa.Table:
+    sets = [shingle_hashes(a.text, cfg.shingle_size) for a in articles]
+    sigs = signatures(sets, cfg.num_perm, cfg.seed)
+    schema = staging_schema(cfg.num_perm)
+    columns: dict[str, Any] = {name: [getattr(a, name) for a in articles] for name in schema.names
+                               if name not in ("signature", *RUN_COLUMNS)}  # fmt: skip
+    columns["pipeline_version"] = [__version__] * len(articles)
+    columns["rules_version"] = [rules_version] * len(articles)
+    columns["flow_run_id"] = [flow_run_id] * len(articles)
+    columns["processed_at"] = [now] * len(articles)
+    flat = pa.array(sigs.reshape(-1), type=pa.uint32())
+    columns["signature"] = pa.FixedSizeListArray.from_arrays(flat, cfg.num_perm)
+    return pa.table({n: columns[n] for n in schema.names}, schema=schema)
+
+
+def rejects_table(rejects: list[Reject], flow_run_id: str, now: datetime) -> pa.Table:
+    schema = rejects_schema().arrow
+    rows = {
+        "source_path": [r.source_path for r in rejects],
+        "source_record": [r.source_record for r in rejects],
+        "source_url": [r.source_url for r in rejects],
+        "raw_sha256": [r.raw_sha256 for r in rejects],
+        "reason": [r.reason.value for r in rejects],
+        "detail": [r.detail for r in rejects],
+        "flow_run_id": [flow_run_id] * len(rejects),
+        "processed_at": [now] * len(rejects),
+    }
+    return pa.table(rows, schema=schema)

@@ -1,0 +1,40 @@
+"""URLs and the registered domains they belong to."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import tldextract
+
+# The public suffix list snapshot bundled with tldextract: never fetched from the network.
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def trusted_url(value: Any) -> str | None:
+    """A URL is trusted as source_url only when it is an absolute http(s) URL with a host."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if any(c.isspace() for c in value):
+        return None
+    return value
+
+
+@cache
+def registered_domain(host_or_url: str) -> str | None:
+    """'https://news.detik.com/x' -> 'detik.com'; 'sp-globalindo.co.id' -> 'sp-globalindo.co.id'."""
+    value = host_or_url.strip().lower()
+    if "://" in value:
+        value = urlsplit(value).hostname or ""
+    ext = _EXTRACT(value)
+    if not ext.domain or not ext.suffix:
+        return None
+    return f"{ext.domain}.{ext.suffix}"

@@ -1,0 +1,490 @@
+"""A whole run without any orchestrator: plan → batches → commit.
+
+`flows/` calls the same three functions from Prefect tasks; tests and benchmarks
+call `run_local` to measure the library alone. Planning and the commit hold the
+output folder's lock; batches only read raw files and write staging files.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from kliping.clean import load_rules
+from kliping.config import RunConfig
+from kliping.dataset import OutputStore, Snapshot, write_json
+from kliping.pipeline import CLUSTER_COLUMNS, BatchSpec, BatchSummary, process_batch
+from kliping.read import RawFile, discover
+from kliping.schema import articles_schema, rejects_schema
+from kliping.syndication.clusters import ClusterResult, DocInfo, cluster
+from kliping.syndication.index import (
+    CLUSTER_INDEX_SCHEMA,
+    CLUSTERS_SCHEMA,
+    FILES_SCHEMA,
+    MERGES_SCHEMA,
+    History,
+    docs_table,
+    signature_matrix,
+)
+from kliping.syndication.shingles import U32Array, shingle_hashes
+from kliping.syndication.signatures import signatures
+
+# A JSONL or WARC file holds many records: estimate how many from its size to size batches.
+BYTES_PER_CONTAINER_RECORD = 40_000
+# Prefect's ephemeral API fails after a few thousand task runs in one flow: batches grow
+# for very large runs so that a run never has more than this many.
+MAX_BATCHES = 400
+ROWS_PER_PART = 50_000
+
+
+@dataclass
+class RunPlan:
+    """What a run will do: the batches of changed files, and what it skips."""
+
+    raw_dir: str
+    out_dir: str
+    run_id: str
+    flow_run_id: str
+    config: RunConfig
+    batches: list[BatchSpec]
+    skipped_files: int
+    ignored_files: int
+    files: list[RawFile] = field(default_factory=list)
+
+    @property
+    def staging_dir(self) -> str:
+        return str(Path(self.out_dir) / "_work" / self.run_id)
+
+
+@dataclass
+class RunSummary:
+    """Counts of a finished run: what every step saw, kept and dropped."""
+
+    flow_run_id: str
+    committed: bool
+    snapshot: str | None
+    counts: dict[str, int]
+    clusters_new: int = 0
+    clusters_grown: int = 0
+    merges: list[tuple[str, str]] = field(default_factory=list)
+    largest_clusters: list[dict[str, Any]] = field(default_factory=list)
+    per_file: list[tuple[str, str, int, int, int]] = field(default_factory=list)
+
+    def count(self, key: str) -> int:
+        return self.counts.get(key, 0)
+
+
+def _estimate_records(raw: RawFile) -> int:
+    if raw.file_type in ("jsonl", "warc"):
+        return max(1, raw.size // BYTES_PER_CONTAINER_RECORD)
+    return 1
+
+
+def plan_run(raw_dir: Path, out_dir: Path, config: RunConfig, flow_run_id: str | None = None) -> RunPlan:
+    """Find the raw files that changed since the last commit and cut them into batches."""
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
+    store = OutputStore(out_dir)
+    history = History.load(store.current(), config.num_perm)
+    run_id = uuid.uuid4().hex
+    flow_run_id = flow_run_id or f"local-{run_id}"
+    files, skipped = [], 0
+    for raw in discover(raw_dir):
+        if raw.refused is None and history.file_unchanged(raw.rel, raw.size, raw.mtime_ns):
+            skipped += 1
+        else:
+            files.append(raw)
+    ignored = sum(1 for p in raw_dir.rglob("*") if p.is_file()) - skipped - len(files)
+    store.work_dir(run_id)
+    staging = str(store.work / run_id)
+    estimated = sum(_estimate_records(f) for f in files)
+    batch_size = max(config.batch_size, -(-estimated // MAX_BATCHES))
+    batches: list[BatchSpec] = []
+    current: list[RawFile] = []
+    weight = 0
+    for raw in files:
+        current.append(raw)
+        weight += _estimate_records(raw)
+        if weight >= batch_size:
+            batches.append(BatchSpec(len(batches), str(raw_dir), tuple(current), staging, flow_run_id, config))
+            current, weight = [], 0
+    if current:
+        batches.append(BatchSpec(len(batches), str(raw_dir), tuple(current), staging, flow_run_id, config))
+    return RunPlan(str(raw_dir), str(out_dir), run_id, flow_run_id, config, batches, skipped, max(0, ignored), files)
+
+
+def _read_columns(paths: list[str], columns: list[str], doc_ids: Iterable[str] | None = None) -> pa.Table:
+    if not paths:
+        return pa.table({c: [] for c in columns})
+    dataset = ds.dataset(paths, format="parquet")
+    flt = pc.field("doc_id").isin(pa.array(sorted(set(doc_ids)), pa.string())) if doc_ids is not None else None
+    return dataset.to_table(columns=columns, filter=flt)
+
+
+def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
+    """Cluster the run's new articles against the history and commit one new snapshot."""
+    cfg = plan.config
+    store = OutputStore(Path(plan.out_dir))
+    previous = store.current()
+    history = History.load(previous, cfg.num_perm)
+    counts: Counter[str] = Counter()
+    per_file: list[tuple[str, str, int, int, int]] = []
+    for s in summaries:
+        counts.update(s.counts)
+        per_file.extend(s.per_file)
+    counts["read.files_skipped_unchanged"] = plan.skipped_files
+    counts["read.files_ignored"] = plan.ignored_files
+    staged_articles = [s.articles_path for s in sorted(summaries, key=lambda s: s.index) if s.articles_path]
+    staged_rejects = [s.rejects_path for s in sorted(summaries, key=lambda s: s.index) if s.rejects_path]
+    if previous is not None and not plan.files:
+        return RunSummary(plan.flow_run_id, False, previous.name, dict(counts), per_file=per_file)
+
+    snap = store.begin(plan.run_id)
+    seq = snap.seq
+    _resign_history_if_needed(history, previous, cfg)
+
+    # New articles: drop records an earlier run already wrote, and repeats within this run.
+    meta = _read_columns(staged_articles, ["doc_id", "published_at", "fetched_at", "signature"])
+    seen = set(history.parts)
+    keep_idx, new_ids = [], []
+    for i, doc_id in enumerate(meta.column("doc_id").to_pylist()):
+        if doc_id not in seen:
+            seen.add(doc_id)
+            keep_idx.append(i)
+            new_ids.append(doc_id)
+    counts["commit.articles_already_written"] = meta.num_rows - len(new_ids)
+    meta = meta.take(pa.array(keep_idx, pa.int64()))
+    new_sigs = signature_matrix(meta.column("signature"), cfg.num_perm)
+    new_info = [
+        DocInfo(d, p, f)
+        for d, p, f in zip(
+            new_ids, meta.column("published_at").to_pylist(), meta.column("fetched_at").to_pylist(), strict=True
+        )
+    ]
+    all_sigs = dict(zip(history.doc_ids, history.signatures, strict=True))
+    all_sigs.update(zip(new_ids, new_sigs, strict=True))
+    article_files = [str(p) for p in sorted((previous / "articles").glob("*.parquet"))] if previous else []
+
+    def shingles_of(ids: list[str]) -> dict[str, U32Array]:
+        texts = _read_columns(staged_articles + article_files, ["doc_id", "text"], ids)
+        return {
+            d: shingle_hashes(t, cfg.shingle_size)
+            for d, t in zip(texts.column("doc_id").to_pylist(), texts.column("text").to_pylist(), strict=True)
+        }
+
+    result = cluster(
+        new_info,
+        all_sigs,
+        shingles_of,
+        history.cluster_of,
+        history.members,
+        history.created,
+        threshold=cfg.threshold,
+        num_perm=cfg.num_perm,
+    )
+
+    new_parts = _write_new_articles(snap, staged_articles, set(new_ids), result, seq)
+    rewritten = _rewrite_old_articles(snap, previous, history, result)
+    snap.link_from(previous, "articles", skip=rewritten)
+    n_rejects = _write_rejects(snap, previous, staged_rejects, seq, counts)
+    _write_state(snap, previous, history, plan, result, new_ids, new_info, new_sigs, new_parts, seq, counts)
+    _ensure_nonempty(snap)
+    final = store.commit(snap)
+
+    counts["commit.articles_written"] = len(new_ids)
+    counts["commit.articles_rewritten"] = sum(
+        1 for d in result.assignments if d in history.parts
+    )
+    counts["commit.rejects_written"] = n_rejects
+    counts["cluster.candidate_pairs"] = result.candidate_pairs
+    counts["cluster.accepted_pairs"] = result.accepted_pairs
+    counts["cluster.multi_member"] = len({a.cluster_id for a in result.assignments.values() if a.cluster_size > 1})
+    return RunSummary(
+        plan.flow_run_id,
+        True,
+        final.name,
+        dict(counts),
+        clusters_new=len(result.new_clusters),
+        clusters_grown=len(result.grown_clusters),
+        merges=result.merges,
+        largest_clusters=_largest(final, result),
+        per_file=per_file,
+    )
+
+
+def _resign_history_if_needed(history: History, previous: Path | None, cfg: RunConfig) -> None:
+    """Signatures made with other shingle/permutation settings are rebuilt from the stored text."""
+    m = history.manifest
+    if not history.doc_ids or previous is None:
+        return
+    same = (m.get("shingle_size"), m.get("num_perm"), m.get("seed")) == (cfg.shingle_size, cfg.num_perm, cfg.seed)
+    if same:
+        return
+    files = [str(p) for p in sorted((previous / "articles").glob("*.parquet"))]
+    texts = _read_columns(files, ["doc_id", "text"])
+    by_id = dict(zip(texts.column("doc_id").to_pylist(), texts.column("text").to_pylist(), strict=True))
+    sets = [shingle_hashes(by_id.get(d, ""), cfg.shingle_size) for d in history.doc_ids]
+    history.signatures = signatures(sets, cfg.num_perm, cfg.seed)
+    history.manifest["resigned"] = True
+
+
+def _assignment_columns(doc_ids: list[str], result: ClusterResult) -> dict[str, list[Any]]:
+    cols: dict[str, list[Any]] = {c: [] for c in CLUSTER_COLUMNS}
+    for d in doc_ids:
+        a = result.assignments[d]
+        cols["cluster_id"].append(a.cluster_id)
+        cols["cluster_size"].append(a.cluster_size)
+        cols["canonical_id"].append(a.canonical_id)
+        cols["is_canonical"].append(a.is_canonical)
+        cols["canonical_reason"].append(a.canonical_reason)
+        cols["similarity"].append(a.similarity)
+    return cols
+
+
+def _with_assignments(table: pa.Table, result: ClusterResult) -> pa.Table:
+    schema = articles_schema().arrow
+    ids = table.column("doc_id").to_pylist()
+    cols = _assignment_columns(ids, result)
+    for name in CLUSTER_COLUMNS:
+        arr = pa.array(cols[name], type=schema.field(name).type)
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, arr)
+        else:
+            table = table.append_column(name, arr)
+    return table.select(schema.names).cast(schema)
+
+
+def _write_new_articles(
+    snap: Snapshot, staged: list[str], keep: set[str], result: ClusterResult, seq: int
+) -> dict[str, str]:
+    """Stream staged batches into part files; return doc_id → part file name."""
+    parts: dict[str, str] = {}
+    buffer: list[pa.Table] = []
+    rows = 0
+    n = 0
+
+    def flush() -> None:
+        nonlocal buffer, rows, n
+        if not buffer:
+            return
+        name = f"part-{seq:06d}-{n:04d}.parquet"
+        table = pa.concat_tables(buffer)
+        snap.write("articles", name, table, articles_schema())
+        parts.update(dict.fromkeys(table.column("doc_id").to_pylist(), name))
+        buffer, rows, n = [], 0, n + 1
+
+    for path in staged:
+        table = pq.read_table(path)
+        mask = pc.is_in(table.column("doc_id"), pa.array(sorted(keep), pa.string()))
+        table = table.filter(mask)
+        ids = table.column("doc_id").to_pylist()
+        first = {d: i for i, d in reversed(list(enumerate(ids)))}
+        if len(first) != len(ids):  # the same record twice in one run: keep one row
+            table = table.take(pa.array(sorted(first.values()), pa.int64()))
+        keep.difference_update(first)
+        if table.num_rows:
+            buffer.append(_with_assignments(table.drop_columns(["signature"]), result))
+            rows += table.num_rows
+            if rows >= ROWS_PER_PART:
+                flush()
+    flush()
+    return parts
+
+
+def _rewrite_old_articles(
+    snap: Snapshot, previous: Path | None, history: History, result: ClusterResult
+) -> set[str]:
+    """Rewrite the earlier part files holding rows whose cluster columns changed."""
+    if previous is None:
+        return set()
+    touched = sorted({history.parts[d] for d in result.assignments if d in history.parts})
+    rewritten: set[str] = set()
+    for name in touched:
+        table = pq.read_table(previous / "articles" / name)
+        ids = table.column("doc_id").to_pylist()
+        old = _assignment_columns_from_table(table)
+        new_table = _merge_assignments(table, ids, result)
+        if _assignment_columns_from_table(new_table) != old:
+            snap.write("articles", name, new_table, articles_schema())
+            rewritten.add(name)
+    return rewritten
+
+
+def _assignment_columns_from_table(table: pa.Table) -> list[tuple[Any, ...]]:
+    return list(zip(*(table.column(c).to_pylist() for c in CLUSTER_COLUMNS), strict=True))
+
+
+def _merge_assignments(table: pa.Table, ids: list[str], result: ClusterResult) -> pa.Table:
+    schema = articles_schema().arrow
+    for name in CLUSTER_COLUMNS:
+        values = table.column(name).to_pylist()
+        for i, d in enumerate(ids):
+            a = result.assignments.get(d)
+            if a is not None:
+                values[i] = getattr(a, name)
+        table = table.set_column(table.column_names.index(name), name, pa.array(values, schema.field(name).type))
+    return table
+
+
+def _write_rejects(
+    snap: Snapshot, previous: Path | None, staged: list[str], seq: int, counts: Counter[str]
+) -> int:
+    snap.link_from(previous, "rejects")
+    if not staged:
+        return 0
+    key_cols = ["source_path", "source_record", "raw_sha256"]
+    old_files = [str(p) for p in sorted((previous / "rejects").glob("*.parquet"))] if previous else []
+    old = _read_columns(old_files, key_cols) if old_files else None
+    seen = set(zip(*(old.column(c).to_pylist() for c in key_cols), strict=True)) if old is not None else set()
+    table = pa.concat_tables([pq.read_table(p) for p in staged])
+    keys = list(zip(*(table.column(c).to_pylist() for c in key_cols), strict=True))
+    keep = []
+    for i, k in enumerate(keys):
+        if k not in seen:
+            seen.add(k)
+            keep.append(i)
+    counts["commit.rejects_already_written"] = len(keys) - len(keep)
+    if not keep:
+        return 0
+    snap.write("rejects", f"part-{seq:06d}.parquet", table.take(pa.array(keep, pa.int64())), rejects_schema())
+    return len(keep)
+
+
+def _write_state(
+    snap: Snapshot,
+    previous: Path | None,
+    history: History,
+    plan: RunPlan,
+    result: ClusterResult,
+    new_ids: list[str],
+    new_info: list[DocInfo],
+    new_sigs: Any,
+    new_parts: dict[str, str],
+    seq: int,
+    counts: Counter[str],
+) -> None:
+    cfg = plan.config
+    state = snap.table_dir("state")
+    if history.manifest.get("resigned"):
+        infos = [history.info[d] for d in history.doc_ids]
+        parts = [history.parts[d] for d in history.doc_ids]
+        snap.write("state", "docs-000000.parquet", docs_table(history.doc_ids, parts, infos, history.signatures, cfg.num_perm))
+    else:
+        snap.link_from(previous, "state", prefix="docs-")
+    if new_ids:
+        parts = [new_parts[d] for d in new_ids]
+        snap.write("state", f"docs-{seq:06d}.parquet", docs_table(new_ids, parts, new_info, new_sigs, cfg.num_perm))
+    cluster_of = dict(history.cluster_of)
+    cluster_of.update({d: a.cluster_id for d, a in result.assignments.items()})
+    snap.write("state", "clusters.parquet", pa.table(
+        {"doc_id": list(cluster_of), "cluster_id": list(cluster_of.values())}, schema=CLUSTERS_SCHEMA))  # fmt: skip
+    created = dict(history.created)
+    for cid in result.new_clusters:
+        created[cid] = seq
+    for _survivor, absorbed in result.merges:
+        created.pop(absorbed, None)
+    snap.write("state", "cluster_index.parquet", pa.table(
+        {"cluster_id": list(created), "created_seq": list(created.values())}, schema=CLUSTER_INDEX_SCHEMA))  # fmt: skip
+    merges = pa.table(
+        {
+            "seq": [seq] * len(result.merges),
+            "flow_run_id": [plan.flow_run_id] * len(result.merges),
+            "survivor": [m[0] for m in result.merges],
+            "absorbed": [m[1] for m in result.merges],
+        },
+        schema=MERGES_SCHEMA,
+    )
+    snap.write("state", "merges.parquet", pa.concat_tables([history.merges.cast(MERGES_SCHEMA), merges]))
+    files = dict(history.files)
+    for raw in plan.files:
+        if raw.refused is None:
+            files[raw.rel] = (raw.size, raw.mtime_ns, raw.file_type, seq)
+    snap.write("state", "files.parquet", pa.table(
+        {
+            "source_path": list(files),
+            "size": [f[0] for f in files.values()],
+            "mtime_ns": [f[1] for f in files.values()],
+            "file_type": [f[2] for f in files.values()],
+            "seq": [f[3] for f in files.values()],
+        },
+        schema=FILES_SCHEMA,
+    ))  # fmt: skip
+    write_json(
+        {
+            "seq": seq,
+            "flow_run_id": plan.flow_run_id,
+            "committed_at": datetime.now(UTC).isoformat(),
+            "shingle_size": cfg.shingle_size,
+            "num_perm": cfg.num_perm,
+            "seed": cfg.seed,
+            "threshold": cfg.threshold,
+            "rules_version": load_rules(cfg.rule_packs).version,
+            "articles_total": len(cluster_of),
+            "counts": dict(counts),
+        },
+        state / "manifest.json",
+    )
+
+
+def _ensure_nonempty(snap: Snapshot) -> None:
+    """Readers need at least one file to know the schema, even with no rows yet."""
+    for table, schema in (("articles", articles_schema()), ("rejects", rejects_schema())):
+        if not any(snap.table_dir(table).glob("*.parquet")):
+            snap.write(table, "part-000000-empty.parquet", schema.arrow.empty_table(), schema)
+
+
+def _largest(snapshot: Path, result: ClusterResult, limit: int = 5) -> list[dict[str, Any]]:
+    sizes = Counter(a.cluster_id for a in result.assignments.values() if a.cluster_size > 1)
+    top = [cid for cid, _ in sizes.most_common(limit)]
+    if not top:
+        return []
+    canon = {a.cluster_id: a.canonical_id for a in result.assignments.values() if a.cluster_id in top}
+    rows = _read_columns(
+        [str(p) for p in sorted((snapshot / "articles").glob("*.parquet"))],
+        ["doc_id", "title", "source_domain", "published_at"],
+        canon.values(),
+    ).to_pylist()
+    by_id = {r["doc_id"]: r for r in rows}
+    return [
+        {"cluster_id": cid, "size": sizes[cid], "canonical_id": canon[cid], **{
+            k: by_id.get(canon[cid], {}).get(k) for k in ("title", "source_domain", "published_at")}}
+        for cid in top
+    ]  # fmt: skip
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[Callable[[BatchSpec], BatchSummary] | ProcessPoolExecutor]:
+    if workers <= 1:
+        yield process_batch
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        yield pool
+
+
+def run_local(raw_dir: Path, out_dir: Path, config: RunConfig | None = None, wait_s: float = 0.0) -> RunSummary:
+    """The whole pipeline in this process (and a process pool), no Prefect."""
+    config = config or RunConfig()
+    store = OutputStore(out_dir)
+    with store.lock(wait_s):
+        store.check_layout()
+        store.recover()
+        plan = plan_run(raw_dir, out_dir, config)
+        with _pool(config.workers) as runner:
+            if isinstance(runner, ProcessPoolExecutor):
+                summaries = list(runner.map(process_batch, plan.batches))
+            else:
+                summaries = [runner(b) for b in plan.batches]
+        return commit_run(plan, summaries)

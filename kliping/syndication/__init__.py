@@ -1,0 +1,1 @@
+"""Sign and cluster steps: word shingles, MinHash signatures, LSH candidates, clusters, canonicals."""

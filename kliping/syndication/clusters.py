@@ -1,0 +1,199 @@
+"""Cluster step: LSH candidates, exact Jaccard check, union-find, stable ids, canonicals.
+
+History matters: clusters only grow or merge, never split, so a cluster that
+already has an id keeps it, and when a new article joins two clusters the older
+id survives (the merge is reported). Candidates come from datasketch's
+MinHashLSH; a candidate pair is accepted only when the exact Jaccard similarity
+of the two shingle sets reaches the threshold, so LSH's false positives never
+merge strangers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from datasketch import MinHashLSH
+
+from kliping.syndication.shingles import U32Array, jaccard
+from kliping.syndication.signatures import MAX_HASH, to_minhash
+
+DEFAULT_THRESHOLD = 0.5  # exact Jaccard of word 5-shingles; chosen by bench/syndication.py
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """What clustering needs to know of an article, old or new."""
+
+    doc_id: str
+    published_at: datetime | None
+    fetched_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A member's place in its cluster: the cluster columns of an `articles` row."""
+
+    cluster_id: str
+    cluster_size: int
+    canonical_id: str
+    is_canonical: bool
+    canonical_reason: str
+    similarity: float
+
+
+@dataclass
+class ClusterResult:
+    assignments: dict[str, Assignment]  # every member of every cluster touched by the new docs
+    merges: list[tuple[str, str]] = field(default_factory=list)  # (surviving id, absorbed id)
+    new_clusters: list[str] = field(default_factory=list)
+    grown_clusters: list[str] = field(default_factory=list)
+    candidate_pairs: int = 0
+    accepted_pairs: int = 0
+
+
+class UnionFind:
+    """Disjoint sets over string keys, with path halving."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def canonical_order(info: DocInfo) -> tuple[bool, datetime, bool, datetime, str]:
+    """Earliest published first (unknown last), then earliest fetched, then smallest doc_id."""
+    far = datetime.max.replace(tzinfo=None)
+
+    def key(value: datetime | None) -> datetime:
+        return value.replace(tzinfo=None) if value is not None else far
+
+    return (
+        info.published_at is None,
+        key(info.published_at),
+        info.fetched_at is None,
+        key(info.fetched_at),
+        info.doc_id,
+    )
+
+
+def choose_canonical(members: list[DocInfo]) -> tuple[DocInfo, str]:
+    """The cluster's original and the reason it won over the runner-up."""
+    ordered = sorted(members, key=canonical_order)
+    first = ordered[0]
+    if len(ordered) == 1:
+        return first, "single"
+    second = ordered[1]
+    if first.published_at is not None and first.published_at != second.published_at:
+        return first, "earliest_published"
+    if first.fetched_at is not None and first.fetched_at != second.fetched_at:
+        return first, "earliest_fetched"
+    return first, "smallest_doc_id"
+
+
+def lsh_candidates(
+    signatures: Mapping[str, np.ndarray], query_ids: Iterable[str], threshold: float, num_perm: int
+) -> set[tuple[str, str]]:
+    """Pairs (a < b) that share an LSH band with one of `query_ids`. Empty documents never match."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    with lsh.insertion_session() as session:
+        for doc_id, sig in signatures.items():
+            if not np.all(sig == MAX_HASH):
+                session.insert(doc_id, to_minhash(sig), check_duplication=False)
+    pairs: set[tuple[str, str]] = set()
+    for doc_id in query_ids:
+        sig = signatures[doc_id]
+        if np.all(sig == MAX_HASH):
+            continue
+        for other in lsh.query(to_minhash(sig)):
+            if other != doc_id:
+                pairs.add((min(doc_id, other), max(doc_id, other)))
+    return pairs
+
+
+def cluster(
+    new_docs: list[DocInfo],
+    signatures: Mapping[str, np.ndarray],
+    shingles_of: Callable[[list[str]], dict[str, U32Array]],
+    history_cluster: Mapping[str, str],
+    cluster_members: Callable[[list[str]], dict[str, list[DocInfo]]],
+    cluster_created: Mapping[str, int],
+    threshold: float = DEFAULT_THRESHOLD,
+    num_perm: int = 128,
+) -> ClusterResult:
+    """Cluster `new_docs` against each other and the history.
+
+    `signatures` holds every article's signature (history and new); `history_cluster`
+    maps every earlier doc_id to its cluster id; `cluster_members` returns the members of
+    given earlier clusters; `cluster_created` orders earlier clusters by age;
+    `shingles_of` returns shingle sets for doc ids on demand (earlier ones are rebuilt
+    from stored text, so only candidates and touched clusters are loaded).
+    """
+    new_ids = [d.doc_id for d in new_docs]
+    pairs = lsh_candidates(signatures, new_ids, threshold, num_perm)
+    shingle_cache: dict[str, U32Array] = {}
+
+    def need(ids: Iterable[str]) -> None:
+        missing = sorted({i for i in ids if i not in shingle_cache})
+        if missing:
+            shingle_cache.update(shingles_of(missing))
+
+    need(x for pair in pairs for x in pair)
+    uf = UnionFind()
+
+    def node(doc_id: str) -> str:
+        """Earlier docs are represented by their cluster: a cluster never splits."""
+        cid = history_cluster.get(doc_id)
+        return f"c:{cid}" if cid is not None else f"d:{doc_id}"
+
+    accepted = 0
+    for a, b in sorted(pairs):
+        if jaccard(shingle_cache[a], shingle_cache[b]) >= threshold:
+            uf.union(node(a), node(b))
+            accepted += 1
+    components: dict[str, list[str]] = {}
+    for doc_id in new_ids:
+        components.setdefault(uf.find(node(doc_id)), []).append(doc_id)
+    for n in list(uf.parent):
+        if n.startswith("c:"):
+            root = uf.find(n)
+            if root in components:
+                components[root].append(n)
+
+    result = ClusterResult({}, candidate_pairs=len(pairs), accepted_pairs=accepted)
+    new_info = {d.doc_id: d for d in new_docs}
+    for nodes in components.values():
+        old_ids = sorted({n[2:] for n in nodes if n.startswith("c:")}, key=lambda c: (cluster_created[c], c))
+        fresh = sorted({n for n in nodes if n in new_info})
+        old_members = cluster_members(old_ids) if old_ids else {}
+        members = [m for cid in old_ids for m in old_members[cid]] + [new_info[d] for d in fresh]
+        if old_ids:
+            cluster_id = old_ids[0]
+            result.grown_clusters.append(cluster_id)
+            result.merges.extend((cluster_id, absorbed) for absorbed in old_ids[1:])
+        else:
+            cluster_id = fresh[0]
+            result.new_clusters.append(cluster_id)
+        canon, reason = choose_canonical(members)
+        if len(members) > 1:
+            need(m.doc_id for m in members)
+        for m in members:
+            is_canon = m.doc_id == canon.doc_id
+            sim = 1.0 if is_canon else jaccard(shingle_cache[m.doc_id], shingle_cache[canon.doc_id])
+            result.assignments[m.doc_id] = Assignment(
+                cluster_id, len(members), canon.doc_id, is_canon, reason, round(sim, 6)
+            )
+    return result

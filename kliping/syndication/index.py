@@ -1,0 +1,138 @@
+"""The persistent syndication index: what earlier runs wrote, kept in the snapshot's `state/`.
+
+    docs-<seq>.parquet     one file per run, append-only: doc_id, article part file,
+                           published_at, fetched_at, MinHash signature (uint32 × num_perm)
+    clusters.parquet       doc_id → cluster_id, rewritten each run
+    cluster_index.parquet  cluster_id → the run that created it (older ids win merges)
+    merges.parquet         every merge: run, surviving id, absorbed id
+    files.parquet          raw files already read: path, size, mtime (unchanged files are skipped)
+    manifest.json          run sequence, signature parameters, rules version, counts
+
+It lives inside the snapshot, so it is committed with the dataset by the same rename.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kliping.syndication.clusters import DocInfo
+
+FILES_SCHEMA = pa.schema(
+    [
+        ("source_path", pa.string()),
+        ("size", pa.int64()),
+        ("mtime_ns", pa.int64()),
+        ("file_type", pa.string()),
+        ("seq", pa.int64()),
+    ]
+)
+CLUSTERS_SCHEMA = pa.schema([("doc_id", pa.string()), ("cluster_id", pa.string())])
+CLUSTER_INDEX_SCHEMA = pa.schema([("cluster_id", pa.string()), ("created_seq", pa.int64())])
+MERGES_SCHEMA = pa.schema(
+    [("seq", pa.int64()), ("flow_run_id", pa.string()), ("survivor", pa.string()), ("absorbed", pa.string())]
+)
+
+
+def docs_schema(num_perm: int) -> pa.Schema:
+    return pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("part", pa.string()),
+            ("published_at", pa.timestamp("us", tz="UTC")),
+            ("fetched_at", pa.timestamp("us", tz="UTC")),
+            ("signature", pa.list_(pa.uint32(), num_perm)),
+        ]
+    )
+
+
+def signature_matrix(column: pa.ChunkedArray | pa.Array, num_perm: int) -> np.ndarray:
+    """A fixed-size-list column of signatures as an (n, num_perm) uint32 array."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(arr) == 0:
+        return np.empty((0, num_perm), dtype=np.uint32)
+    return np.asarray(arr.flatten().to_numpy(zero_copy_only=False), dtype=np.uint32).reshape(-1, num_perm)
+
+
+@dataclass
+class History:
+    """Everything earlier runs committed that this run needs; empty for a first run."""
+
+    manifest: dict[str, Any] = field(default_factory=dict)
+    doc_ids: list[str] = field(default_factory=list)
+    parts: dict[str, str] = field(default_factory=dict)  # doc_id → article part file
+    info: dict[str, DocInfo] = field(default_factory=dict)
+    signatures: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=np.uint32))
+    cluster_of: dict[str, str] = field(default_factory=dict)
+    created: dict[str, int] = field(default_factory=dict)
+    merges: pa.Table = field(default_factory=lambda: MERGES_SCHEMA.empty_table())
+    files: dict[str, tuple[int, int, str, int]] = field(default_factory=dict)
+
+    @property
+    def seq(self) -> int:
+        return int(self.manifest.get("seq", 0))
+
+    def members(self, cluster_ids: list[str]) -> dict[str, list[DocInfo]]:
+        wanted = set(cluster_ids)
+        out: dict[str, list[DocInfo]] = {c: [] for c in cluster_ids}
+        for doc_id, cid in self.cluster_of.items():
+            if cid in wanted:
+                out[cid].append(self.info[doc_id])
+        return out
+
+    @classmethod
+    def load(cls, snapshot: Path | None, num_perm: int) -> History:
+        if snapshot is None or not (snapshot / "state" / "manifest.json").is_file():
+            return cls(signatures=np.empty((0, num_perm), dtype=np.uint32))
+        state = snapshot / "state"
+        hist = cls(manifest=json.loads((state / "manifest.json").read_text(encoding="utf-8")))
+        stored_perm = int(hist.manifest.get("num_perm", num_perm))
+        tables = [pq.read_table(p) for p in sorted(state.glob("docs-*.parquet"))]
+        docs = pa.concat_tables(tables) if tables else docs_schema(stored_perm).empty_table()
+        hist.doc_ids = docs.column("doc_id").to_pylist()
+        hist.parts = dict(zip(hist.doc_ids, docs.column("part").to_pylist(), strict=True))
+        for doc_id, pub, fetched in zip(
+            hist.doc_ids, docs.column("published_at").to_pylist(), docs.column("fetched_at").to_pylist(), strict=True
+        ):
+            hist.info[doc_id] = DocInfo(doc_id, pub, fetched)
+        hist.signatures = signature_matrix(docs.column("signature"), stored_perm)
+        clusters = pq.read_table(state / "clusters.parquet")
+        hist.cluster_of = dict(
+            zip(clusters.column("doc_id").to_pylist(), clusters.column("cluster_id").to_pylist(), strict=True)
+        )
+        index = pq.read_table(state / "cluster_index.parquet")
+        hist.created = dict(
+            zip(index.column("cluster_id").to_pylist(), index.column("created_seq").to_pylist(), strict=True)
+        )
+        if (state / "merges.parquet").is_file():
+            hist.merges = pq.read_table(state / "merges.parquet")
+        files = pq.read_table(state / "files.parquet").to_pylist()
+        hist.files = {f["source_path"]: (f["size"], f["mtime_ns"], f["file_type"], f["seq"]) for f in files}
+        return hist
+
+    def file_unchanged(self, rel: str, size: int, mtime_ns: int) -> bool:
+        known = self.files.get(rel)
+        return known is not None and known[0] == size and known[1] == mtime_ns
+
+
+def docs_table(
+    doc_ids: list[str], parts: list[str], infos: list[DocInfo], sigs: np.ndarray, num_perm: int
+) -> pa.Table:
+    flat = pa.array(sigs.reshape(-1), type=pa.uint32())
+    return pa.table(
+        {
+            "doc_id": doc_ids,
+            "part": parts,
+            "published_at": [i.published_at for i in infos],
+            "fetched_at": [i.fetched_at for i in infos],
+            "signature": pa.FixedSizeListArray.from_arrays(flat, num_perm),
+        },
+        schema=docs_schema(num_perm),
+    )
+

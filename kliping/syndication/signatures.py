@@ -1,0 +1,76 @@
+"""MinHash signatures for many documents at once, bit-compatible with datasketch.
+
+datasketch's `MinHash.update_batch` hashes shingles one by one in Python and then
+permutes; here every shingle of a chunk of documents is permuted in one NumPy
+expression and reduced per document with `minimum.reduceat`. The permutation
+parameters are taken from datasketch itself, and the pre-mix is its MurmurHash3
+finalizer, so `MinHash(hashvalues=sig, scheme="affine32")` is the same object
+datasketch would have built (tests check this bit for bit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import numpy as np
+from datasketch import MinHash
+
+from kliping.syndication.shingles import U32Array
+
+DEFAULT_NUM_PERM = 128
+DEFAULT_SEED = 1
+SCHEME = "affine32"
+MAX_HASH = np.uint32(0xFFFFFFFF)
+# Shingles permuted per NumPy call: bounds the (shingles × num_perm) temporary to ~32 MB.
+_CHUNK_SHINGLES = 65_536
+
+
+@cache
+def permutations(num_perm: int = DEFAULT_NUM_PERM, seed: int = DEFAULT_SEED) -> tuple[U32Array, U32Array]:
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+    return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
+
+
+def fmix32(hv: U32Array) -> U32Array:
+    """MurmurHash3's 32-bit finalizer, as datasketch applies it before permuting."""
+    with np.errstate(over="ignore"):
+        hv = hv ^ (hv >> np.uint32(16))
+        hv = hv * np.uint32(0x85EBCA6B)
+        hv = hv ^ (hv >> np.uint32(13))
+        hv = hv * np.uint32(0xC2B2AE35)
+        return hv ^ (hv >> np.uint32(16))
+
+
+def signatures(
+    shingle_sets: Sequence[U32Array], num_perm: int = DEFAULT_NUM_PERM, seed: int = DEFAULT_SEED
+) -> np.ndarray:
+    """One uint32 signature row per document; an empty document gets the all-max signature."""
+    a, b = permutations(num_perm, seed)
+    out = np.full((len(shingle_sets), num_perm), MAX_HASH, dtype=np.uint32)
+    start = 0
+    while start < len(shingle_sets):
+        stop, total = start, 0
+        while stop < len(shingle_sets) and (total == 0 or total + shingle_sets[stop].size <= _CHUNK_SHINGLES):
+            total += shingle_sets[stop].size
+            stop += 1
+        _sign_chunk(shingle_sets[start:stop], a, b, out[start:stop])
+        start = stop
+    return out
+
+
+def _sign_chunk(sets: Sequence[U32Array], a: U32Array, b: U32Array, out: np.ndarray) -> None:
+    sizes = np.fromiter((s.size for s in sets), dtype=np.int64, count=len(sets))
+    nonempty = np.flatnonzero(sizes)
+    if nonempty.size == 0:
+        return
+    hv = fmix32(np.concatenate([sets[i] for i in nonempty]))
+    with np.errstate(over="ignore"):
+        phv = hv[:, None] * a[None, :] + b[None, :]
+    offsets = np.concatenate(([0], np.cumsum(sizes[nonempty])[:-1]))
+    out[nonempty] = np.minimum.reduceat(phv, offsets, axis=0)
+
+
+def to_minhash(signature: np.ndarray, seed: int = DEFAULT_SEED) -> MinHash:
+    """A datasketch MinHash holding this signature, for MinHashLSH and `jaccard()`."""
+    return MinHash(hashvalues=signature, seed=seed, scheme=SCHEME)
