@@ -42,7 +42,9 @@ def plan_task(raw_dir: str, out_dir: str, config: RunConfig, flow_run_id: str) -
     return plan
 
 
-@task(name="batch", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE, task_run_name="batch-{spec.index}")
+@task(
+    name="batch", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE, task_run_name="batch-{spec.index}"
+)
 def batch_task(spec: BatchSpec) -> BatchSummary:
     summary = run_batch(spec)
     get_run_logger().info(

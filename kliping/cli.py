@@ -33,11 +33,15 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="clean", help="output folder (default: clean)")
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="Jaccard threshold for copies")
     p.add_argument("--shingle-size", type=int, default=DEFAULT_SHINGLE_SIZE, help="words per shingle")
-    p.add_argument("--rules", action="append", default=[], metavar="PACK.toml", help="extra rule pack (repeatable)")
+    p.add_argument(
+        "--rules", action="append", default=[], metavar="PACK.toml", help="extra rule pack (repeatable)"
+    )
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="records per task")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores; 0: none)")
     p.add_argument("--max-record-bytes", type=int, default=DEFAULT_MAX_RECORD_BYTES)
-    p.add_argument("--record-timeout", type=float, default=DEFAULT_RECORD_TIMEOUT_S, help="seconds per record")
+    p.add_argument(
+        "--record-timeout", type=float, default=DEFAULT_RECORD_TIMEOUT_S, help="seconds per record"
+    )
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another run holding --out")
 
 

@@ -94,7 +94,12 @@ class Snapshot:
         if previous is None or not (previous / table).is_dir():
             return
         for f in (previous / table).iterdir():
-            if f.is_file() and f.suffix == ".parquet" and f.name.startswith(prefix) and not (skip and f.name in skip):
+            if (
+                f.is_file()
+                and f.suffix == ".parquet"
+                and f.name.startswith(prefix)
+                and not (skip and f.name in skip)
+            ):
                 target = self.table_dir(table) / f.name
                 try:
                     os.link(f, target)

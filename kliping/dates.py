@@ -7,7 +7,7 @@ unless the text says WITA (UTC+8) or WIT (UTC+9).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 ZONES = {"WIB": 7, "WITA": 8, "WIT": 9}
 DEFAULT_ZONE = "WIB"
@@ -36,7 +36,10 @@ _WORDY = re.compile(
     re.IGNORECASE,
 )
 _NUMERIC = re.compile(
-    r"(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})(?:\s*(?:[-|,]|pukul|jam)?\s*" + _TIME + _ZONE + r")?",
+    r"(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})(?:\s*(?:[-|,]|pukul|jam)?\s*"
+    + _TIME
+    + _ZONE
+    + r")?",
     re.IGNORECASE,
 )
 _ISO = re.compile(
@@ -57,7 +60,7 @@ def zone_offset(name: str | None) -> timezone:
         return timezone(timedelta(hours=ZONES[DEFAULT_ZONE]))
     name = name.upper()
     if name in ("UTC", "GMT"):
-        return timezone.utc
+        return UTC
     return timezone(timedelta(hours=ZONES.get(name, ZONES[DEFAULT_ZONE])))
 
 
@@ -77,7 +80,7 @@ def _build(groups: dict[str, str | None], month: int) -> datetime | None:
         return None
     if not 1990 <= local.year <= 2100:
         return None
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def parse_news_datetime(text: str) -> datetime | None:
@@ -110,8 +113,8 @@ def parse_iso(value: str) -> datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def parse_local_date(value: str) -> datetime | None:
@@ -141,4 +144,4 @@ def find_text_date(text: str) -> datetime | None:
             best = d
     if best is None:
         return None
-    return datetime(best.year, best.month, best.day, tzinfo=zone_offset(None)).astimezone(timezone.utc)
+    return datetime(best.year, best.month, best.day, tzinfo=zone_offset(None)).astimezone(UTC)

@@ -88,9 +88,11 @@ def published_meta(html: str) -> datetime | None:
     return None
 
 
-def split_lines(text: str) -> list[str]:
-    """Body lines, stripped, without empty ones: each line is a paragraph."""
-    return [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
+def split_lines(text: str, keep_blank: bool = False) -> list[str]:
+    """Body lines, stripped: each line is a paragraph. Blank lines are kept (as "") on request,
+    because in plain text they are what sets a headline apart from the lede."""
+    lines = (line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return [line for line in lines if line or keep_blank]
 
 
 def extract(record: RawRecord) -> Extracted | Reject:
@@ -106,7 +108,7 @@ def extract(record: RawRecord) -> Extracted | Reject:
     if not text.strip():
         return Reject.of(record, RejectReason.EMPTY, "only whitespace once decoded")
     if record.kind is InputKind.TEXT:
-        return Extracted(record, split_lines(text), EXTRACTOR_TEXT, url=record.url)
+        return Extracted(record, split_lines(text, keep_blank=True), EXTRACTOR_TEXT, url=record.url)
     return _extract_html(record, text)
 
 
@@ -125,7 +127,9 @@ def _extract_html(record: RawRecord, html: str) -> Extracted | Reject:
         raise
     except Exception as exc:  # trafilatura/lxml raise many kinds on hostile markup
         return Reject.of(record, RejectReason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")
-    body = (doc.text or "") if doc is not None else ""
+    if doc is None or isinstance(doc, dict):
+        return Reject.of(record, RejectReason.NO_ARTICLE, "extractor found no article body")
+    body = doc.text or ""
     if len(body.strip()) < MIN_ARTICLE_CHARS:
         return Reject.of(
             record, RejectReason.NO_ARTICLE, f"extractor found {len(body.strip())} characters of body text"

@@ -16,7 +16,9 @@ def inspect_dataset(out: Path, top: int = 10) -> str:
     rej = pd.read_parquet(rejects_dir) if rejects_dir.exists() else pd.DataFrame(columns=["reason"])
     lines = [f"{out}: {len(art)} articles, {len(rej)} rejects"]
     if len(rej):
-        lines.append("rejects by reason: " + ", ".join(f"{k} {v}" for k, v in rej["reason"].value_counts().items()))
+        lines.append(
+            "rejects by reason: " + ", ".join(f"{k} {v}" for k, v in rej["reason"].value_counts().items())
+        )
     if len(art):
         outlets = art["source_domain"].fillna("(unknown)").value_counts().head(top)
         lines.append("outlets: " + ", ".join(f"{k} {v}" for k, v in outlets.items()))
@@ -25,7 +27,7 @@ def inspect_dataset(out: Path, top: int = 10) -> str:
         canon = art[art["is_canonical"]].set_index("cluster_id")
         for cid, size in multi.groupby("cluster_id").size().sort_values(ascending=False).head(top).items():
             members = multi[multi["cluster_id"] == cid]
-            c = canon.loc[cid]
+            c = canon.loc[str(cid)]
             lines.append(
                 f"  {cid}: {size} articles; original {c['source_domain']} {c['published_at']}: {c['title']}; "
                 f"published {members['published_at'].min()} … {members['published_at'].max()}"

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import py3langid
+import pyarrow as pa
 
 from kliping import __version__
 from kliping.clean import clean_lines, load_rules
@@ -32,7 +32,14 @@ from kliping.syndication.shingles import shingle_hashes
 from kliping.syndication.signatures import signatures
 
 MIN_ARTICLE_WORDS = 20  # fewer words left after cleaning: not an article
-CLUSTER_COLUMNS = ("cluster_id", "cluster_size", "canonical_id", "is_canonical", "canonical_reason", "similarity")
+CLUSTER_COLUMNS = (
+    "cluster_id",
+    "cluster_size",
+    "canonical_id",
+    "is_canonical",
+    "canonical_reason",
+    "similarity",
+)
 RUN_COLUMNS = ("pipeline_version", "rules_version", "flow_run_id", "processed_at")
 
 
@@ -99,7 +106,9 @@ def build_article(ex: Extracted, rules: RuleSet) -> Article | Reject:
     text = "\n\n".join(cleaned.paragraphs)
     words = len(text.split())
     if words < MIN_ARTICLE_WORDS:
-        return Reject.of(rec, RejectReason.NO_ARTICLE, f"{words} words left after cleaning (minimum {MIN_ARTICLE_WORDS})")
+        return Reject.of(
+            rec, RejectReason.NO_ARTICLE, f"{words} words left after cleaning (minimum {MIN_ARTICLE_WORDS})"
+        )
     f = cleaned.fields
     evidence = "\n".join([ex.url or "", *(r["text"] for r in cleaned.removed), text])
     outlet = f.get("outlet") or ex.outlet

@@ -119,18 +119,24 @@ def plan_run(raw_dir: Path, out_dir: Path, config: RunConfig, flow_run_id: str |
         current.append(raw)
         weight += _estimate_records(raw)
         if weight >= batch_size:
-            batches.append(BatchSpec(len(batches), str(raw_dir), tuple(current), staging, flow_run_id, config))
+            batches.append(
+                BatchSpec(len(batches), str(raw_dir), tuple(current), staging, flow_run_id, config)
+            )
             current, weight = [], 0
     if current:
         batches.append(BatchSpec(len(batches), str(raw_dir), tuple(current), staging, flow_run_id, config))
-    return RunPlan(str(raw_dir), str(out_dir), run_id, flow_run_id, config, batches, skipped, max(0, ignored), files)
+    return RunPlan(
+        str(raw_dir), str(out_dir), run_id, flow_run_id, config, batches, skipped, max(0, ignored), files
+    )
 
 
 def _read_columns(paths: list[str], columns: list[str], doc_ids: Iterable[str] | None = None) -> pa.Table:
     if not paths:
         return pa.table({c: [] for c in columns})
     dataset = ds.dataset(paths, format="parquet")
-    flt = pc.field("doc_id").isin(pa.array(sorted(set(doc_ids)), pa.string())) if doc_ids is not None else None
+    flt = (
+        pc.field("doc_id").isin(pa.array(sorted(set(doc_ids)), pa.string())) if doc_ids is not None else None
+    )
     return dataset.to_table(columns=columns, filter=flt)
 
 
@@ -171,7 +177,10 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     new_info = [
         DocInfo(d, p, f)
         for d, p, f in zip(
-            new_ids, meta.column("published_at").to_pylist(), meta.column("fetched_at").to_pylist(), strict=True
+            new_ids,
+            meta.column("published_at").to_pylist(),
+            meta.column("fetched_at").to_pylist(),
+            strict=True,
         )
     ]
     all_sigs = dict(zip(history.doc_ids, history.signatures, strict=True))
@@ -205,13 +214,13 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     final = store.commit(snap)
 
     counts["commit.articles_written"] = len(new_ids)
-    counts["commit.articles_rewritten"] = sum(
-        1 for d in result.assignments if d in history.parts
-    )
+    counts["commit.articles_rewritten"] = sum(1 for d in result.assignments if d in history.parts)
     counts["commit.rejects_written"] = n_rejects
     counts["cluster.candidate_pairs"] = result.candidate_pairs
     counts["cluster.accepted_pairs"] = result.accepted_pairs
-    counts["cluster.multi_member"] = len({a.cluster_id for a in result.assignments.values() if a.cluster_size > 1})
+    counts["cluster.multi_member"] = len(
+        {a.cluster_id for a in result.assignments.values() if a.cluster_size > 1}
+    )
     return RunSummary(
         plan.flow_run_id,
         True,
@@ -230,7 +239,11 @@ def _resign_history_if_needed(history: History, previous: Path | None, cfg: RunC
     m = history.manifest
     if not history.doc_ids or previous is None:
         return
-    same = (m.get("shingle_size"), m.get("num_perm"), m.get("seed")) == (cfg.shingle_size, cfg.num_perm, cfg.seed)
+    same = (m.get("shingle_size"), m.get("num_perm"), m.get("seed")) == (
+        cfg.shingle_size,
+        cfg.num_perm,
+        cfg.seed,
+    )
     if same:
         return
     files = [str(p) for p in sorted((previous / "articles").glob("*.parquet"))]
@@ -335,7 +348,9 @@ def _merge_assignments(table: pa.Table, ids: list[str], result: ClusterResult) -
             a = result.assignments.get(d)
             if a is not None:
                 values[i] = getattr(a, name)
-        table = table.set_column(table.column_names.index(name), name, pa.array(values, schema.field(name).type))
+        table = table.set_column(
+            table.column_names.index(name), name, pa.array(values, schema.field(name).type)
+        )
     return table
 
 
@@ -381,23 +396,29 @@ def _write_state(
     if history.manifest.get("resigned"):
         infos = [history.info[d] for d in history.doc_ids]
         parts = [history.parts[d] for d in history.doc_ids]
-        snap.write("state", "docs-000000.parquet", docs_table(history.doc_ids, parts, infos, history.signatures, cfg.num_perm))
+        snap.write(
+            "state",
+            "docs-000000.parquet",
+            docs_table(history.doc_ids, parts, infos, history.signatures, cfg.num_perm),
+        )
     else:
         snap.link_from(previous, "state", prefix="docs-")
     if new_ids:
         parts = [new_parts[d] for d in new_ids]
-        snap.write("state", f"docs-{seq:06d}.parquet", docs_table(new_ids, parts, new_info, new_sigs, cfg.num_perm))
+        snap.write(
+            "state", f"docs-{seq:06d}.parquet", docs_table(new_ids, parts, new_info, new_sigs, cfg.num_perm)
+        )
     cluster_of = dict(history.cluster_of)
     cluster_of.update({d: a.cluster_id for d, a in result.assignments.items()})
-    snap.write("state", "clusters.parquet", pa.table(
-        {"doc_id": list(cluster_of), "cluster_id": list(cluster_of.values())}, schema=CLUSTERS_SCHEMA))  # fmt: skip
+    clusters = {"doc_id": list(cluster_of), "cluster_id": list(cluster_of.values())}
+    snap.write("state", "clusters.parquet", pa.table(clusters, schema=CLUSTERS_SCHEMA))
     created = dict(history.created)
     for cid in result.new_clusters:
         created[cid] = seq
     for _survivor, absorbed in result.merges:
         created.pop(absorbed, None)
-    snap.write("state", "cluster_index.parquet", pa.table(
-        {"cluster_id": list(created), "created_seq": list(created.values())}, schema=CLUSTER_INDEX_SCHEMA))  # fmt: skip
+    index = {"cluster_id": list(created), "created_seq": list(created.values())}
+    snap.write("state", "cluster_index.parquet", pa.table(index, schema=CLUSTER_INDEX_SCHEMA))
     merges = pa.table(
         {
             "seq": [seq] * len(result.merges),
@@ -474,7 +495,9 @@ def _pool(workers: int) -> Iterator[Callable[[BatchSpec], BatchSummary] | Proces
         yield pool
 
 
-def run_local(raw_dir: Path, out_dir: Path, config: RunConfig | None = None, wait_s: float = 0.0) -> RunSummary:
+def run_local(
+    raw_dir: Path, out_dir: Path, config: RunConfig | None = None, wait_s: float = 0.0
+) -> RunSummary:
     """The whole pipeline in this process (and a process pool), no Prefect."""
     config = config or RunConfig()
     store = OutputStore(out_dir)

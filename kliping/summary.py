@@ -13,23 +13,33 @@ def _prefixed(counts: dict[str, int], prefix: str) -> list[tuple[str, int]]:
 def file_types(counts: dict[str, int]) -> list[tuple[str, int, int, int]]:
     types = sorted({k.split(".")[1] for k in counts if k.startswith("type.")})
     return [
-        (t, counts.get(f"type.{t}.records", 0), counts.get(f"type.{t}.articles", 0), counts.get(f"type.{t}.rejects", 0))
+        (
+            t,
+            counts.get(f"type.{t}.records", 0),
+            counts.get(f"type.{t}.articles", 0),
+            counts.get(f"type.{t}.rejects", 0),
+        )
         for t in types
     ]
 
 
 def summary_markdown(s: RunSummary) -> str:
     c = s.counts
+
+    def n(key: str) -> int:
+        return c.get(key, 0)
+
     out = [
         "# kliping run",
         "",
-        f"- flow run: `{s.flow_run_id}`; snapshot: `{s.snapshot}`" + ("" if s.committed else " (nothing new)"),
-        f"- files read: {c.get('read.files', 0)}; unchanged since last run (skipped): "
-        f"{c.get('read.files_skipped_unchanged', 0)}; not raw input (ignored): {c.get('read.files_ignored', 0)}",
-        f"- records read: {c.get('read.records', 0)} = articles {c.get('articles', 0)} + rejects {c.get('rejects', 0)}",
-        f"- written: {c.get('commit.articles_written', 0)} new articles, "
-        f"{c.get('commit.articles_rewritten', 0)} earlier rows updated, {c.get('commit.rejects_written', 0)} rejects",
-        f"- syndication: {c.get('cluster.multi_member', 0)} clusters with copies touched; "
+        f"- flow run: `{s.flow_run_id}`; snapshot: `{s.snapshot}`"
+        + ("" if s.committed else " (nothing new)"),
+        f"- files read: {n('read.files')}; unchanged since last run (skipped): "
+        f"{n('read.files_skipped_unchanged')}; not raw input (ignored): {n('read.files_ignored')}",
+        f"- records read: {n('read.records')} = articles {n('articles')} + rejects {n('rejects')}",
+        f"- written: {n('commit.articles_written')} new articles, "
+        f"{n('commit.articles_rewritten')} earlier rows updated, {n('commit.rejects_written')} rejects",
+        f"- syndication: {n('cluster.multi_member')} clusters with copies touched; "
         f"{s.clusters_new} new clusters, {s.clusters_grown} grown, {len(s.merges)} merges",
         "",
         "| input type | records | articles | rejects |",

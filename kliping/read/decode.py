@@ -64,10 +64,10 @@ def decode_bytes(data: bytes, *, hint: str | None = None, is_html: bool = False)
         return _checked(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
-    for name in (_known(hint), declared_charset(data, is_html)):
-        if name and name not in ("utf-8",):
+    for declared in (_known(hint), declared_charset(data, is_html)):
+        if declared and declared != "utf-8":
             try:
-                return _checked(data.decode(name), name)
+                return _checked(data.decode(declared), declared)
             except (UnicodeDecodeError, UndecodableError):
                 continue
     best = from_bytes(data[:200_000]).best()

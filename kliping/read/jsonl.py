@@ -11,7 +11,7 @@ import hashlib
 import json
 import zlib
 from collections.abc import Callable, Iterator
-from typing import IO
+from typing import BinaryIO
 
 from kliping.read.files import RawFile
 from kliping.read.limits import ReadLimits
@@ -19,8 +19,10 @@ from kliping.read.sidecar import metadata_from_mapping
 from kliping.records import InputKind, RawRecord, Reject, RejectReason
 
 
-def _open(raw: RawFile) -> IO[bytes]:
-    return gzip.open(raw.path, "rb") if raw.compressed else raw.path.open("rb")
+def _open(raw: RawFile) -> BinaryIO:
+    if raw.compressed:
+        return gzip.GzipFile(raw.path, "rb")  # type: ignore[return-value]
+    return raw.path.open("rb")
 
 
 def read_jsonl(raw: RawFile, limits: ReadLimits) -> Iterator[RawRecord | Reject]:

@@ -57,7 +57,9 @@ def read_payload(raw: RawFile, limits: ReadLimits) -> bytes | Reject:
     except (gzip.BadGzipFile, zlib.error) as exc:
         return reject(RejectReason.MALFORMED, f"bad gzip data: {exc}", _file_sha256(raw))
     except EOFError:
-        return reject(RejectReason.MALFORMED, "truncated gzip file (ended before its end marker)", _file_sha256(raw))
+        return reject(
+            RejectReason.MALFORMED, "truncated gzip file (ended before its end marker)", _file_sha256(raw)
+        )
     except OSError as exc:
         return reject(RejectReason.UNREADABLE, f"cannot read: {exc.strerror or exc}")
 

@@ -25,7 +25,7 @@ def trusted_url(value: Any) -> str | None:
         return None
     if any(c.isspace() for c in value):
         return None
-    return value
+    return str(value)
 
 
 @cache

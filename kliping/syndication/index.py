@@ -98,7 +98,10 @@ class History:
         hist.doc_ids = docs.column("doc_id").to_pylist()
         hist.parts = dict(zip(hist.doc_ids, docs.column("part").to_pylist(), strict=True))
         for doc_id, pub, fetched in zip(
-            hist.doc_ids, docs.column("published_at").to_pylist(), docs.column("fetched_at").to_pylist(), strict=True
+            hist.doc_ids,
+            docs.column("published_at").to_pylist(),
+            docs.column("fetched_at").to_pylist(),
+            strict=True,
         ):
             hist.info[doc_id] = DocInfo(doc_id, pub, fetched)
         hist.signatures = signature_matrix(docs.column("signature"), stored_perm)
@@ -135,4 +138,3 @@ def docs_table(
         },
         schema=docs_schema(num_perm),
     )
-

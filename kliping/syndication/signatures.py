@@ -64,7 +64,7 @@ def _sign_chunk(sets: Sequence[U32Array], a: U32Array, b: U32Array, out: np.ndar
     nonempty = np.flatnonzero(sizes)
     if nonempty.size == 0:
         return
-    hv = fmix32(np.concatenate([sets[i] for i in nonempty]))
+    hv = fmix32(np.concatenate([sets[int(i)] for i in nonempty]))
     with np.errstate(over="ignore"):
         phv = hv[:, None] * a[None, :] + b[None, :]
     offsets = np.concatenate(([0], np.cumsum(sizes[nonempty])[:-1]))

@@ -1,0 +1,20 @@
+"""Shared fixtures: the shipped seed articles and small corpora the tests write themselves."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+@pytest.fixture
+def rng() -> random.Random:
+    return random.Random(20241024)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prefect_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))

@@ -1,0 +1,29 @@
+"""Corpus helpers for tests: made-up articles, and copies made the way outlets make them."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "raw"
+
+WORDS = (
+    "pemerintah menteri presiden rakyat daerah kota desa jalan pasar harga beras minyak listrik air sekolah "
+    "guru murid rumah sakit dokter pasien polisi hakim jaksa kantor pajak bank uang rupiah dolar ekspor impor "
+    "kapal pelabuhan bandara pesawat kereta tol banjir gempa hujan kemarau panen petani nelayan pabrik buruh "
+    "gaji pekerja usaha kecil menengah koperasi investasi saham bursa inflasi suku bunga anggaran belanja "
+    "proyek jembatan bendungan irigasi pupuk subsidi bantuan sosial keluarga anak ibu bapak warga kampung "
+    "provinsi kabupaten gubernur bupati wali dewan partai pemilu suara calon kampanye debat survei hasil "
+    "laporan data angka naik turun tinggi rendah besar baru lama cepat lambat kuat lemah ramai sepi aman"
+).split()
+
+
+def sentence(rng: random.Random, n: int | None = None) -> str:
+    words = [rng.choice(WORDS) for _ in range(n or rng.randint(12, 24))]
+    return " ".join(words).capitalize() + "."
+
+
+def article_body(rng: random.Random, paragraphs: int = 8) -> list[str]:
+    """Paragraphs of made-up Indonesian-looking prose: distinct per seed, never shared by chance."""
+    return [" ".join(sentence(rng) for _ in range(rng.randint(2, 4))) for _ in range(paragraphs)]
