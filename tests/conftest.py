@@ -10,6 +10,7 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
+
 @pytest.fixture
 def rng() -> random.Random:
     return random.Random(20241024)

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from corpus import SEEDS
 
 from kliping.config import RunConfig
 from kliping.run import run_local
-
-from corpus import SEEDS
 
 BOILERPLATE = {
     "000_c31d73d7346e60bc.txt": ["Global | sindonews", "share", "Baca Juga:", "Topik Menarik"],

@@ -1,0 +1,1 @@
+"""Benchmarks: speed and quality measured against references run in the same process (see README)."""

@@ -1,0 +1,125 @@
+"""Signatures agree with datasketch bit for bit; clusters and canonicals on a corpus with known copies."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from corpus import article_body, outlet_copy, sentence
+from datasketch import MinHash, MinHashLSH
+
+from kliping.config import RunConfig
+from kliping.run import run_local
+from kliping.syndication.clusters import DocInfo, UnionFind, choose_canonical
+from kliping.syndication.shingles import jaccard, shingle_hash32, shingle_hashes, shingles, tokenize
+from kliping.syndication.signatures import signatures, to_minhash
+
+
+def test_signatures_bit_compatible_with_datasketch(rng: random.Random) -> None:
+    texts = [" ".join(article_body(rng, 3)) for _ in range(5)] + ["", "satu dua"]
+    sigs = signatures([shingle_hashes(t, 5) for t in texts], 128, 1)
+    for text, sig in zip(texts, sigs, strict=True):
+        m = MinHash(num_perm=128, seed=1, hashfunc=shingle_hash32)
+        m.update_batch(shingles(tokenize(text), 5))
+        assert np.array_equal(m.hashvalues, sig)
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    lsh.insert("a", to_minhash(sigs[0]))
+    assert lsh.query(to_minhash(sigs[0])) == ["a"]
+
+
+def test_minhash_estimate_tracks_exact_jaccard(rng: random.Random) -> None:
+    body = article_body(rng, 10)
+    a, b = " ".join(body), " ".join(body[:7])
+    sa, sb = shingle_hashes(a), shingle_hashes(b)
+    exact = jaccard(sa, sb)
+    ma, mb = (to_minhash(s) for s in signatures([sa, sb]))
+    assert abs(ma.jaccard(mb) - exact) < 0.15
+    assert 0.5 < exact < 0.9
+
+
+def test_canonical_order() -> None:
+    from datetime import UTC, datetime
+
+    t1, t2 = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC)
+    assert choose_canonical([DocInfo("b", t2, None), DocInfo("a", None, t1)])[0].doc_id == "b"
+    assert choose_canonical([DocInfo("b", t1, t2), DocInfo("a", t1, None)]) == (
+        DocInfo("b", t1, t2),
+        "earliest_fetched",
+    )
+    assert choose_canonical([DocInfo("b", None, None), DocInfo("a", None, None)])[1] == "smallest_doc_id"
+    uf = UnionFind()
+    uf.union("x", "y")
+    uf.union("y", "z")
+    assert uf.find("z") == uf.find("x")
+
+
+def write_story_corpus(raw: Path, rng: random.Random) -> dict[str, str]:
+    """Two wire stories copied by three outlets, plus unrelated articles of the same outlets.
+
+    Returns file name → the story it belongs to ('A', 'B') or a unique label for singles.
+    """
+    labels: dict[str, str] = {}
+    stories = {"A": article_body(rng, 9), "B": article_body(rng, 8)}
+    published = {"A": "2024-10-24T01:00:00+00:00", "B": "2024-10-25T03:00:00+00:00"}
+    for story, body in stories.items():
+        # the original (earliest published), from the wire
+        name = f"wire-{story}.jsonl"
+        (raw / name).write_text(
+            json.dumps({"url": f"https://wire.example/{story}", "text": "\n".join(body),
+                        "fetched_at": published[story], "published": published[story]}) + "\n",
+            encoding="utf-8",
+        )  # fmt: skip
+        labels[name] = story
+        for i, outlet in enumerate(["kabarsatu.co.id", "warta-nusantara.com", "beritaku.id"]):
+            text = outlet_copy(body, outlet, rng, cut=i % 2, edits=0.02 * i, title=sentence(rng, 8)[:-1])
+            name = f"{outlet}/{story}.txt"
+            (raw / outlet).mkdir(exist_ok=True)
+            (raw / name).write_text(text, encoding="utf-8")
+            (raw / f"{name}.meta.json").write_text(
+                json.dumps({"url": f"https://{outlet}/{story}", "fetched_at": f"2024-10-2{6 + i}T00:00:00Z"}),
+                encoding="utf-8",
+            )
+            labels[name] = story
+    for outlet in ["kabarsatu.co.id", "warta-nusantara.com", "beritaku.id"]:
+        for j in range(3):  # unrelated articles sharing the outlet's boilerplate
+            name = f"{outlet}/other-{j}.txt"
+            (raw / name).write_text(outlet_copy(article_body(rng, 6), outlet, rng), encoding="utf-8")
+            labels[name] = name
+    return labels
+
+
+def test_clusters_and_canonicals_exact(tmp_path: Path, rng: random.Random) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    labels = write_story_corpus(raw, rng)
+    summary = run_local(raw, out, RunConfig(workers=0))
+    df = pd.read_parquet(out / "articles")
+    assert len(df) == len(labels)
+    got = {p: c for p, c in zip(df["source_path"], df["cluster_id"], strict=True)}
+    # same story ⇔ same cluster
+    for a in labels:
+        for b in labels:
+            assert (got[a] == got[b]) == (labels[a] == labels[b]), (a, b)
+    for story in ("A", "B"):
+        members = df[df["source_path"].map(labels) == story]
+        assert len(members) == 4
+        canon = members[members["is_canonical"]]
+        assert canon["source_path"].tolist() == [f"wire-{story}.jsonl"]
+        assert (members["canonical_id"] == canon["doc_id"].iloc[0]).all()
+        assert (members["cluster_size"] == 4).all()
+        assert set(members["canonical_reason"]) == {"earliest_fetched"}
+        copies = members[~members["is_canonical"]]
+        assert (copies["similarity"] >= 0.5).all()
+        # kabarsatu's copy is verbatim once its boilerplate is gone; the others are cut or edited
+        verbatim = copies["source_path"].str.startswith("kabarsatu")
+        assert (copies.loc[verbatim, "similarity"] == 1.0).all()
+        assert (copies.loc[~verbatim, "similarity"] < 1.0).all()
+        # the outlets' boilerplate did not survive into the text
+        assert (
+            not copies["text"].str.contains("Baca Juga|BACA JUGA|Google News|Jangan lupa", case=False).any()
+        )
+        assert copies["dateline"].notna().all()
+    assert summary.count("cluster.multi_member") == 2
