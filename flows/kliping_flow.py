@@ -14,13 +14,14 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
 from flows import progress
 from flows.executor import batch_pool, run_batch
 from kliping.config import DEFAULT_BATCH_SIZE, RunConfig
 from kliping.dataset import OutputStore
-from kliping.pipeline import BatchSpec, BatchSummary
+from kliping.pipeline import BatchSpec, BatchSummary, failed_batch
 from kliping.read.limits import DEFAULT_MAX_RECORD_BYTES, DEFAULT_RECORD_TIMEOUT_S
 from kliping.run import RunPlan, RunSummary, commit_run, plan_run
 from kliping.summary import summary_markdown
@@ -56,9 +57,41 @@ def batch_task(spec: BatchSpec) -> BatchSummary:
     return summary
 
 
+@flow(name="kliping-batches", validate_parameters=False)
+def batches_flow(plan: RunPlan) -> list[BatchSummary]:
+    """The batch tasks of one run, on whatever task runner this subflow is given (threads or Dask)."""
+    futures = batch_task.map(plan.batches)
+    return [_settle(spec, future) for spec, future in zip(plan.batches, futures, strict=True)]
+
+
+def run_batches(plan: RunPlan, dask_address: str | None) -> list[BatchSummary]:
+    if not plan.batches:
+        return []
+    if dask_address:
+        from prefect_dask.task_runners import DaskTaskRunner
+
+        # On Dask, workers run batches in their own processes; the raw and output folders must
+        # be on storage every worker can reach at the same path.
+        runner = DaskTaskRunner(address=dask_address)
+        return batches_flow.with_options(task_runner=runner)(plan)  # type: ignore[arg-type]
+    with batch_pool(plan.config.workers):
+        return batches_flow(plan)
+
+
 @task(name="commit", cache_policy=NO_CACHE)
 def commit_task(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     return commit_run(plan, summaries)
+
+
+def _settle(spec: BatchSpec, future: PrefectFuture[BatchSummary]) -> BatchSummary:
+    """A batch's summary; a batch that failed after its retries is recorded, not fatal."""
+    try:
+        return future.result()
+    except Exception as exc:
+        get_run_logger().error(
+            "batch %d failed after retries: %s; its files are read again next run", spec.index, exc
+        )
+        return failed_batch(spec, exc)
 
 
 def publish(summary: RunSummary) -> None:
@@ -86,6 +119,7 @@ def kliping_flow(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     record_timeout_s: float = DEFAULT_RECORD_TIMEOUT_S,
     lock_wait_s: float = 0.0,
+    dask_address: str | None = None,
 ) -> dict[str, Any]:
     """Clean every new raw record into the Parquet dataset under `out_dir`."""
     extra: dict[str, Any] = {} if workers is None else {"workers": workers}
@@ -107,9 +141,7 @@ def kliping_flow(
         store.check_layout()
         store.recover()
         plan = plan_task(raw_dir, out_dir, config, run_id)
-        with batch_pool(config.workers if plan.batches else 0):
-            futures = batch_task.map(plan.batches)
-            summaries = [f.result() for f in futures]
+        summaries = run_batches(plan, dask_address)
         summary = commit_task(plan, summaries)
     publish(summary)
     return asdict(summary)

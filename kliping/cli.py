@@ -43,6 +43,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "--record-timeout", type=float, default=DEFAULT_RECORD_TIMEOUT_S, help="seconds per record"
     )
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another run holding --out")
+    p.add_argument(
+        "--dask-address", default=None, help="run the batch tasks on this Dask scheduler (tcp://HOST:PORT)"
+    )
 
 
 def _flow_parameters(args: argparse.Namespace) -> dict[str, Any]:
@@ -59,6 +62,8 @@ def _flow_parameters(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.workers is not None:
         params["workers"] = args.workers
+    if args.dask_address:
+        params["dask_address"] = args.dask_address
     return params
 
 
@@ -111,9 +116,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _quiet_prefect()
-    from flows.kliping_flow import kliping_flow
+    from flows.deployment import serve
 
-    kliping_flow.serve(name=args.name, cron=args.cron, parameters=_flow_parameters(args))
+    serve(args.cron, _flow_parameters(args), name=args.name, timezone=args.timezone)
     return 0
 
 
@@ -133,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve the flow as a scheduled Prefect deployment")
     serve.add_argument("--cron", required=True, help='cron schedule, e.g. "*/30 * * * *"')
     serve.add_argument("--name", default="kliping-scheduled", help="deployment name")
+    serve.add_argument("--timezone", default="Asia/Jakarta", help="time zone of the cron schedule")
     _add_run_options(serve)
     serve.set_defaults(fn=cmd_serve)
     insp = sub.add_parser("inspect", help="what is in a clean dataset")

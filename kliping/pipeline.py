@@ -26,7 +26,7 @@ from kliping.dates import find_text_date, parse_news_datetime
 from kliping.extract import RecordTimeout, extract, time_limit
 from kliping.read import RawFile, ReadLimits, read_file
 from kliping.read.urls import registered_domain
-from kliping.records import Article, Extracted, RawRecord, Reject, RejectReason
+from kliping.records import Article, Extracted, RawRecord, Reject, RejectReason, one_line
 from kliping.schema import articles_schema, rejects_schema
 from kliping.syndication.shingles import shingle_hashes
 from kliping.syndication.signatures import signatures
@@ -70,6 +70,22 @@ class BatchSummary:
     counts: dict[str, int] = field(default_factory=dict)
     per_file: list[tuple[str, str, int, int, int]] = field(default_factory=list)  # path, type, rec, art, rej
     seconds: float = 0.0
+    failed: bool = False
+
+
+def failed_batch(spec: BatchSpec, error: BaseException) -> BatchSummary:
+    """A batch that failed after its retries: one `batch_failed` reject per file, so nothing is
+    silently missing, and the files stay out of the file index so the next run reads them again."""
+    detail = f"batch {spec.index} failed: {type(error).__name__}: {error}"
+    rejects = [
+        Reject(f.rel, None, None, RejectReason.BATCH_FAILED, one_line(detail), None, f.file_type)
+        for f in spec.files
+    ]
+    path = Path(spec.staging_dir) / f"batch-{spec.index:06d}.rejects.parquet"
+    write_parquet(rejects_table(rejects, spec.flow_run_id, datetime.now(UTC)), path)
+    counts = {"read.files": len(spec.files), "rejects": len(rejects), "reject.batch_failed": len(rejects)}
+    per_file = [(f.rel, f.file_type, 0, 0, 1) for f in spec.files]
+    return BatchSummary(spec.index, None, str(path), 0, len(rejects), counts, per_file, 0.0, failed=True)
 
 
 def detect_lang(text: str) -> str | None:
@@ -97,6 +113,15 @@ def outlet_domain(outlet: str | None, rules: RuleSet, evidence: str) -> str | No
         if domain := registered_domain(low[pos:end].rstrip(".")):
             return domain
     return key or None
+
+
+def named_sources(declared: str | None, wire: str | None, rules: RuleSet) -> tuple[str, ...]:
+    """The domains an article names as its source: its declared source and its wire agency."""
+    found = []
+    for name in (declared, wire):
+        if name and (domain := outlet_domain(name, rules, "")) and domain not in found:
+            found.append(domain)
+    return tuple(found)
 
 
 def build_article(ex: Extracted, rules: RuleSet) -> Article | Reject:
@@ -134,6 +159,7 @@ def build_article(ex: Extracted, rules: RuleSet) -> Article | Reject:
         editor=f.get("editor"),
         dateline=f.get("dateline"),
         declared_source=f.get("declared_source"),
+        wire=f.get("wire"),
         lang=detect_lang(text),
         text=text,
         word_count=words,

@@ -26,6 +26,7 @@ class RejectReason(StrEnum):
     EXTRACT_ERROR = "extract_error"  # the extractor raised on this record
     TIMEOUT = "timeout"  # the record took longer than the per-record time limit
     REFUSED = "refused"  # not read on purpose: a symlink that leaves the raw folder
+    BATCH_FAILED = "batch_failed"  # the batch holding this file failed after its retries; read again next run
 
 
 class InputKind(StrEnum):
@@ -128,6 +129,7 @@ class Article:
     editor: str | None
     dateline: str | None
     declared_source: str | None
+    wire: str | None
     lang: str | None
     text: str
     word_count: int

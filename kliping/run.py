@@ -26,7 +26,14 @@ import pyarrow.parquet as pq
 from kliping.clean import load_rules
 from kliping.config import RunConfig
 from kliping.dataset import OutputStore, Snapshot, write_json
-from kliping.pipeline import CLUSTER_COLUMNS, BatchSpec, BatchSummary, process_batch
+from kliping.pipeline import (
+    CLUSTER_COLUMNS,
+    BatchSpec,
+    BatchSummary,
+    failed_batch,
+    named_sources,
+    process_batch,
+)
 from kliping.read import RawFile, discover
 from kliping.schema import articles_schema, rejects_schema
 from kliping.syndication.clusters import ClusterResult, DocInfo, cluster
@@ -163,7 +170,10 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     _resign_history_if_needed(history, previous, cfg)
 
     # New articles: drop records an earlier run already wrote, and repeats within this run.
-    meta = _read_columns(staged_articles, ["doc_id", "published_at", "fetched_at", "signature"])
+    meta = _read_columns(
+        staged_articles,
+        ["doc_id", "published_at", "fetched_at", "source_domain", "declared_source", "wire", "signature"],
+    )
     seen = set(history.parts)
     keep_idx, new_ids = [], []
     for i, doc_id in enumerate(meta.column("doc_id").to_pylist()):
@@ -174,14 +184,12 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     counts["commit.articles_already_written"] = meta.num_rows - len(new_ids)
     meta = meta.take(pa.array(keep_idx, pa.int64()))
     new_sigs = signature_matrix(meta.column("signature"), cfg.num_perm)
+    rules = load_rules(cfg.rule_packs)
+    columns = [meta.column(c).to_pylist() for c in ("published_at", "fetched_at", "source_domain")]
+    named = zip(meta.column("declared_source").to_pylist(), meta.column("wire").to_pylist(), strict=True)
     new_info = [
-        DocInfo(d, p, f)
-        for d, p, f in zip(
-            new_ids,
-            meta.column("published_at").to_pylist(),
-            meta.column("fetched_at").to_pylist(),
-            strict=True,
-        )
+        DocInfo(d, p, f, s, named_sources(declared, wire, rules))
+        for d, p, f, s, (declared, wire) in zip(new_ids, *columns, named, strict=True)
     ]
     all_sigs = dict(zip(history.doc_ids, history.signatures, strict=True))
     all_sigs.update(zip(new_ids, new_sigs, strict=True))
@@ -208,8 +216,13 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     new_parts = _write_new_articles(snap, staged_articles, set(new_ids), result, seq)
     rewritten = _rewrite_old_articles(snap, previous, history, result)
     snap.link_from(previous, "articles", skip=rewritten)
-    n_rejects = _write_rejects(snap, previous, staged_rejects, seq, counts)
-    _write_state(snap, previous, history, plan, result, new_ids, new_info, new_sigs, new_parts, seq, counts)
+    failed = {p for s in summaries if s.failed for p, *_ in s.per_file}
+    n_rejects = _write_rejects(
+        snap, previous, staged_rejects, seq, counts, {f.rel for f in plan.files} - failed
+    )
+    _write_state(
+        snap, previous, history, plan, result, new_ids, new_info, new_sigs, new_parts, seq, counts, failed
+    )
     _ensure_nonempty(snap)
     final = store.commit(snap)
 
@@ -355,14 +368,27 @@ def _merge_assignments(table: pa.Table, ids: list[str], result: ClusterResult) -
 
 
 def _write_rejects(
-    snap: Snapshot, previous: Path | None, staged: list[str], seq: int, counts: Counter[str]
+    snap: Snapshot, previous: Path | None, staged: list[str], seq: int, counts: Counter[str], reread: set[str]
 ) -> int:
-    snap.link_from(previous, "rejects")
+    """Add this run's rejects; drop earlier `batch_failed` rows of files this run has read again."""
+    old_files = sorted((previous / "rejects").glob("*.parquet")) if previous else []
+    stale = pa.array(sorted(reread), pa.string())
+    rewritten = set()
+    for path in old_files:
+        table = pq.read_table(path)
+        drop = pc.and_(
+            pc.equal(table.column("reason"), "batch_failed"), pc.is_in(table.column("source_path"), stale)
+        )
+        if pc.any(drop).as_py():
+            snap.write("rejects", path.name, table.filter(pc.invert(drop)), rejects_schema())
+            rewritten.add(path.name)
+            counts["commit.batch_failed_cleared"] += pc.sum(drop.cast(pa.int64())).as_py()
+    snap.link_from(previous, "rejects", skip=rewritten)
     if not staged:
         return 0
     key_cols = ["source_path", "source_record", "raw_sha256"]
-    old_files = [str(p) for p in sorted((previous / "rejects").glob("*.parquet"))] if previous else []
-    old = _read_columns(old_files, key_cols) if old_files else None
+    current = [str(p) for p in sorted(snap.table_dir("rejects").glob("*.parquet"))]
+    old = _read_columns(current, key_cols) if current else None
     seen = set(zip(*(old.column(c).to_pylist() for c in key_cols), strict=True)) if old is not None else set()
     table = pa.concat_tables([pq.read_table(p) for p in staged])
     keys = list(zip(*(table.column(c).to_pylist() for c in key_cols), strict=True))
@@ -390,6 +416,7 @@ def _write_state(
     new_parts: dict[str, str],
     seq: int,
     counts: Counter[str],
+    failed: set[str],
 ) -> None:
     cfg = plan.config
     state = snap.table_dir("state")
@@ -431,7 +458,7 @@ def _write_state(
     snap.write("state", "merges.parquet", pa.concat_tables([history.merges.cast(MERGES_SCHEMA), merges]))
     files = dict(history.files)
     for raw in plan.files:
-        if raw.refused is None:
+        if raw.refused is None and raw.rel not in failed:
             files[raw.rel] = (raw.size, raw.mtime_ns, raw.file_type, seq)
     snap.write("state", "files.parquet", pa.table(
         {
@@ -505,9 +532,15 @@ def run_local(
         store.check_layout()
         store.recover()
         plan = plan_run(raw_dir, out_dir, config)
+        summaries = []
         with _pool(config.workers) as runner:
             if isinstance(runner, ProcessPoolExecutor):
-                summaries = list(runner.map(process_batch, plan.batches))
+                futures = [runner.submit(process_batch, b) for b in plan.batches]
+                for spec, future in zip(plan.batches, futures, strict=True):
+                    try:
+                        summaries.append(future.result())
+                    except Exception as exc:  # a crashed worker must not lose the other batches
+                        summaries.append(failed_batch(spec, exc))
             else:
                 summaries = [runner(b) for b in plan.batches]
         return commit_run(plan, summaries)

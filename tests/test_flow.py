@@ -105,3 +105,58 @@ def test_cli_run_on_seeds(tmp_path: Path) -> None:
         assert "contract: 0 problems" in check.stdout, check.stdout
     bad = subprocess.run([str(exe), "run", str(tmp_path / "nope")], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode != 0 and "does not exist" in bad.stderr
+
+
+def test_failing_batch_is_retried_then_recorded_and_reread(
+    harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.kliping_flow as module
+    from kliping.pipeline import BatchSpec, BatchSummary
+
+    raw = tmp_path / "raw"
+    shutil.copytree(SEEDS, raw)
+    calls: list[int] = []
+    real = module.run_batch
+
+    def flaky(spec: BatchSpec) -> BatchSummary:
+        calls.append(spec.index)
+        if any(f.rel.startswith("002") for f in spec.files):
+            raise RuntimeError("worker died")
+        return real(spec)
+
+    monkeypatch.setattr(module, "run_batch", flaky)
+    out = tmp_path / "out"
+    result = module.kliping_flow(raw_dir=str(raw), out_dir=str(out), batch_size=1, workers=0)
+    failing = next(i for i, spec in enumerate(sorted(SEEDS.glob("*.txt"))) if spec.name.startswith("002"))
+    assert calls.count(failing) == 2  # retried once
+    arts = pd.read_parquet(out / "articles")
+    rej = pd.read_parquet(out / "rejects")
+    assert len(arts) == 4  # the other batches' work is kept
+    assert rej["reason"].tolist() == ["batch_failed"] and rej["source_path"].str.startswith("002").all()
+    assert result["counts"]["reject.batch_failed"] == 1
+
+    monkeypatch.setattr(module, "run_batch", real)  # the next run reads the failed file again
+    module.kliping_flow(raw_dir=str(raw), out_dir=str(out), batch_size=1, workers=0)
+    assert len(pd.read_parquet(out / "articles")) == 5
+    assert len(pd.read_parquet(out / "rejects")) == 0
+
+
+def test_dask_local_cluster_equals_local_run(harness: None, tmp_path: Path) -> None:
+    """The batch tasks on a real distributed.LocalCluster with two worker processes."""
+    from distributed import LocalCluster
+
+    from flows.kliping_flow import kliping_flow
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_story_corpus(raw, random.Random(11))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = kliping_flow(
+            raw_dir=str(raw),
+            out_dir=str(tmp_path / "dask"),
+            batch_size=5,
+            dask_address=cluster.scheduler_address,
+        )
+    run_local(raw, tmp_path / "local", RunConfig(workers=0))
+    pd.testing.assert_frame_equal(comparable(tmp_path / "dask"), comparable(tmp_path / "local"))
+    assert result["counts"]["read.records"] == 17

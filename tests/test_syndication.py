@@ -123,3 +123,40 @@ def test_clusters_and_canonicals_exact(tmp_path: Path, rng: random.Random) -> No
         )
         assert copies["dateline"].notna().all()
     assert summary.count("cluster.multi_member") == 2
+
+
+def test_declared_source_decides_among_undated(tmp_path: Path, rng: random.Random) -> None:
+    """No dates anywhere: the copy that names its source points to that source's article."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    body = article_body(rng, 8)
+    # kabarsatu's own article, fetched last
+    (raw / "kabarsatu.txt").write_text("\n\n".join(body))
+    (raw / "kabarsatu.txt.meta.json").write_text(
+        json.dumps({"url": "https://kabarsatu.co.id/a", "fetched_at": "2024-10-30T00:00:00Z"})
+    )
+    # a farm's copy, fetched first, that says where it comes from
+    copy = "\n\n".join([*body[:-1], "Artikel ini telah tayang di Kabarsatu.co.id dengan judul apa saja"])
+    (raw / "farm.txt").write_text(copy)
+    (raw / "farm.txt.meta.json").write_text(
+        json.dumps({"url": "https://farm.example/a", "fetched_at": "2024-10-25T00:00:00Z"})
+    )
+    run_local(raw, out, RunConfig(workers=0))
+    df = pd.read_parquet(out / "articles").set_index("source_path")
+    assert df.loc["farm.txt", "declared_source"] == "Kabarsatu.co.id"
+    assert df["cluster_id"].nunique() == 1
+    assert df.loc["kabarsatu.txt", "is_canonical"]
+    assert set(df["canonical_reason"]) == {"declared_source"}
+
+
+def test_choose_canonical_published_beats_declared() -> None:
+    from datetime import UTC, datetime
+
+    early = datetime(2024, 1, 1, tzinfo=UTC)
+    source = DocInfo("s", None, None, "kompas.com")
+    copy = DocInfo("c", early, None, "farm.id", ("kompas.com",))
+    assert choose_canonical([source, copy]) == (copy, "earliest_published")
+    assert choose_canonical([source, DocInfo("c", None, None, "farm.id", ("kompas.com",))]) == (
+        source,
+        "declared_source",
+    )

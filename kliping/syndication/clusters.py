@@ -30,6 +30,8 @@ class DocInfo:
     doc_id: str
     published_at: datetime | None
     fetched_at: datetime | None
+    source_domain: str | None = None
+    points_to: tuple[str, ...] = ()  # domains this article names as its source
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,12 @@ def canonical_order(info: DocInfo) -> tuple[bool, datetime, bool, datetime, str]
 
 
 def choose_canonical(members: list[DocInfo]) -> tuple[DocInfo, str]:
-    """The cluster's original and the reason it won over the runner-up."""
+    """The cluster's original and the reason it won over the runner-up.
+
+    Earliest published wins. Among those published first (or all, when no date is known),
+    an article that another member names as its source ("Artikel ini telah tayang di
+    Kompas.com", "dikutip dari AFP") wins next; then earliest fetched; then smallest doc_id.
+    """
     ordered = sorted(members, key=canonical_order)
     first = ordered[0]
     if len(ordered) == 1:
@@ -99,6 +106,11 @@ def choose_canonical(members: list[DocInfo]) -> tuple[DocInfo, str]:
     second = ordered[1]
     if first.published_at is not None and first.published_at != second.published_at:
         return first, "earliest_published"
+    named = {d for m in members for d in m.points_to}
+    tied = [m for m in ordered if m.published_at == first.published_at]
+    sources = [m for m in tied if m.source_domain is not None and m.source_domain in named]
+    if sources and len(sources) < len(tied):
+        return sources[0], "declared_source"
     if first.fetched_at is not None and first.fetched_at != second.fetched_at:
         return first, "earliest_fetched"
     return first, "smallest_doc_id"

@@ -47,6 +47,8 @@ def docs_schema(num_perm: int) -> pa.Schema:
             ("part", pa.string()),
             ("published_at", pa.timestamp("us", tz="UTC")),
             ("fetched_at", pa.timestamp("us", tz="UTC")),
+            ("source_domain", pa.string()),
+            ("points_to", pa.list_(pa.string())),
             ("signature", pa.list_(pa.uint32(), num_perm)),
         ]
     )
@@ -97,13 +99,11 @@ class History:
         docs = pa.concat_tables(tables) if tables else docs_schema(stored_perm).empty_table()
         hist.doc_ids = docs.column("doc_id").to_pylist()
         hist.parts = dict(zip(hist.doc_ids, docs.column("part").to_pylist(), strict=True))
-        for doc_id, pub, fetched in zip(
-            hist.doc_ids,
-            docs.column("published_at").to_pylist(),
-            docs.column("fetched_at").to_pylist(),
-            strict=True,
-        ):
-            hist.info[doc_id] = DocInfo(doc_id, pub, fetched)
+        columns = [
+            docs.column(c).to_pylist() for c in ("published_at", "fetched_at", "source_domain", "points_to")
+        ]
+        for doc_id, pub, fetched, domain, points in zip(hist.doc_ids, *columns, strict=True):
+            hist.info[doc_id] = DocInfo(doc_id, pub, fetched, domain, tuple(points or ()))
         hist.signatures = signature_matrix(docs.column("signature"), stored_perm)
         clusters = pq.read_table(state / "clusters.parquet")
         hist.cluster_of = dict(
@@ -134,6 +134,8 @@ def docs_table(
             "part": parts,
             "published_at": [i.published_at for i in infos],
             "fetched_at": [i.fetched_at for i in infos],
+            "source_domain": [i.source_domain for i in infos],
+            "points_to": [list(i.points_to) for i in infos],
             "signature": pa.FixedSizeListArray.from_arrays(flat, num_perm),
         },
         schema=docs_schema(num_perm),
