@@ -20,6 +20,7 @@ import pyarrow as pa
 from kliping import __version__
 from kliping.clean import clean_lines, load_rules
 from kliping.clean.rules import RuleSet, squash
+from kliping.clean.site import line_keys
 from kliping.config import RunConfig
 from kliping.dataset import write_parquet
 from kliping.dates import find_text_date, parse_news_datetime
@@ -47,7 +48,13 @@ def staging_schema(num_perm: int) -> pa.Schema:
     """Article columns known before clustering, plus the MinHash signature."""
     base = articles_schema().arrow
     fields = [f for f in base if f.name not in CLUSTER_COLUMNS]
-    return pa.schema([*fields, pa.field("signature", pa.list_(pa.uint32(), num_perm), nullable=False)])
+    return pa.schema(
+        [
+            *fields,
+            pa.field("signature", pa.list_(pa.uint32(), num_perm), nullable=False),
+            pa.field("line_keys", pa.list_(pa.int64()), nullable=False),  # short lines, for site learning
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -245,7 +252,8 @@ def _articles_table(
     sigs = signatures(sets, cfg.num_perm, cfg.seed)
     schema = staging_schema(cfg.num_perm)
     columns: dict[str, Any] = {name: [getattr(a, name) for a in articles] for name in schema.names
-                               if name not in ("signature", *RUN_COLUMNS)}  # fmt: skip
+                               if name not in ("signature", "line_keys", *RUN_COLUMNS)}  # fmt: skip
+    columns["line_keys"] = [line_keys(a.text.split("\n\n")) for a in articles]
     columns["pipeline_version"] = [__version__] * len(articles)
     columns["rules_version"] = [rules_version] * len(articles)
     columns["flow_run_id"] = [flow_run_id] * len(articles)

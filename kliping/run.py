@@ -24,6 +24,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from kliping.clean import load_rules
+from kliping.clean.site import SITE_RULE_PREFIX, SiteLines, strip_site_lines
 from kliping.config import RunConfig
 from kliping.dataset import OutputStore, Snapshot, write_json
 from kliping.pipeline import (
@@ -172,7 +173,16 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     # New articles: drop records an earlier run already wrote, and repeats within this run.
     meta = _read_columns(
         staged_articles,
-        ["doc_id", "published_at", "fetched_at", "source_domain", "declared_source", "wire", "signature"],
+        [
+            "doc_id",
+            "published_at",
+            "fetched_at",
+            "source_domain",
+            "declared_source",
+            "wire",
+            "signature",
+            "line_keys",
+        ],
     )
     seen = set(history.parts)
     keep_idx, new_ids = [], []
@@ -195,25 +205,41 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     all_sigs.update(zip(new_ids, new_sigs, strict=True))
     article_files = [str(p) for p in sorted((previous / "articles").glob("*.parquet"))] if previous else []
 
+    overrides: dict[str, tuple[str, list[dict[str, str]]]] = {}  # doc_id → text, removed after site lines
+
     def shingles_of(ids: list[str]) -> dict[str, U32Array]:
         texts = _read_columns(staged_articles + article_files, ["doc_id", "text"], ids)
-        return {
-            d: shingle_hashes(t, cfg.shingle_size)
-            for d, t in zip(texts.column("doc_id").to_pylist(), texts.column("text").to_pylist(), strict=True)
-        }
+        found = dict(zip(texts.column("doc_id").to_pylist(), texts.column("text").to_pylist(), strict=True))
+        found.update({d: overrides[d][0] for d in ids if d in overrides})
+        return {d: shingle_hashes(t, cfg.shingle_size) for d, t in found.items()}
 
-    result = cluster(
-        new_info,
-        all_sigs,
-        shingles_of,
-        history.cluster_of,
-        history.members,
-        history.created,
-        threshold=cfg.threshold,
-        num_perm=cfg.num_perm,
-    )
+    def run_cluster() -> ClusterResult:
+        return cluster(
+            new_info,
+            all_sigs,
+            shingles_of,
+            history.cluster_of,
+            history.members,
+            history.created,
+            threshold=cfg.threshold,
+            num_perm=cfg.num_perm,
+        )
 
-    new_parts = _write_new_articles(snap, staged_articles, set(new_ids), result, seq)
+    result = run_cluster()
+    site = SiteLines.from_table(history.site_lines)
+    overrides.update(_learn_site_lines(site, meta, result, staged_articles, counts))
+    if overrides:  # texts changed: sign them again and cluster on what is left
+        ids = list(overrides)
+        sigs = signatures(
+            [shingle_hashes(overrides[d][0], cfg.shingle_size) for d in ids], cfg.num_perm, cfg.seed
+        )
+        position = {d: i for i, d in enumerate(new_ids)}
+        for d, sig in zip(ids, sigs, strict=True):
+            all_sigs[d] = sig
+            new_sigs[position[d]] = sig
+        result = run_cluster()
+
+    new_parts = _write_new_articles(snap, staged_articles, set(new_ids), result, seq, overrides)
     rewritten = _rewrite_old_articles(snap, previous, history, result)
     snap.link_from(previous, "articles", skip=rewritten)
     failed = {p for s in summaries if s.failed for p, *_ in s.per_file}
@@ -223,6 +249,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     _write_state(
         snap, previous, history, plan, result, new_ids, new_info, new_sigs, new_parts, seq, counts, failed
     )
+    snap.write("state", "site_lines.parquet", site.to_table())
     _ensure_nonempty(snap)
     final = store.commit(snap)
 
@@ -245,6 +272,35 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         largest_clusters=_largest(final, result),
         per_file=per_file,
     )
+
+
+def _learn_site_lines(
+    site: SiteLines, meta: pa.Table, result: ClusterResult, staged: list[str], counts: Counter[str]
+) -> dict[str, tuple[str, list[dict[str, str]]]]:
+    """Count the run's short lines per outlet and cluster; strip the lines learned as boilerplate."""
+    ids = meta.column("doc_id").to_pylist()
+    domains = meta.column("source_domain").to_pylist()
+    keys = meta.column("line_keys").to_pylist()
+    for doc_id, domain, doc_keys in zip(ids, domains, keys, strict=True):
+        site.observe(domain, doc_keys, result.assignments[doc_id].cluster_id)
+    learned = site.learned_all()
+    affected = [
+        (d, domain)
+        for d, domain, doc_keys in zip(ids, domains, keys, strict=True)
+        if domain in learned and learned[domain].intersection(doc_keys)
+    ]
+    if not affected:
+        return {}
+    rows = _read_columns(staged, ["doc_id", "text", "removed"], [d for d, _ in affected]).to_pylist()
+    by_id = {r["doc_id"]: r for r in rows}
+    out = {}
+    for doc_id, domain in affected:
+        row = by_id[doc_id]
+        stripped = strip_site_lines(row["text"], row["removed"], domain, learned[domain])
+        if stripped is not None and stripped[0].strip():
+            out[doc_id] = stripped
+            counts[f"removed.{SITE_RULE_PREFIX}{domain}"] += len(stripped[1]) - len(row["removed"])
+    return out
 
 
 def _resign_history_if_needed(history: History, previous: Path | None, cfg: RunConfig) -> None:
@@ -293,8 +349,30 @@ def _with_assignments(table: pa.Table, result: ClusterResult) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
+def _apply_overrides(table: pa.Table, overrides: dict[str, tuple[str, list[dict[str, str]]]]) -> pa.Table:
+    """Put site-stripped texts (and their longer `removed` lists) into a staged table."""
+    ids = table.column("doc_id").to_pylist()
+    if not overrides or not any(d in overrides for d in ids):
+        return table
+    schema = table.schema
+    text, removed, words = (table.column(c).to_pylist() for c in ("text", "removed", "word_count"))
+    for i, d in enumerate(ids):
+        if d in overrides:
+            text[i], removed[i] = overrides[d]
+            words[i] = len(text[i].split())
+    for name, values in (("text", text), ("removed", removed), ("word_count", words)):
+        idx = schema.get_field_index(name)
+        table = table.set_column(idx, schema.field(idx), pa.array(values, schema.field(idx).type))
+    return table
+
+
 def _write_new_articles(
-    snap: Snapshot, staged: list[str], keep: set[str], result: ClusterResult, seq: int
+    snap: Snapshot,
+    staged: list[str],
+    keep: set[str],
+    result: ClusterResult,
+    seq: int,
+    overrides: dict[str, tuple[str, list[dict[str, str]]]],
 ) -> dict[str, str]:
     """Stream staged batches into part files; return doc_id → part file name."""
     parts: dict[str, str] = {}
@@ -322,7 +400,8 @@ def _write_new_articles(
             table = table.take(pa.array(sorted(first.values()), pa.int64()))
         keep.difference_update(first)
         if table.num_rows:
-            buffer.append(_with_assignments(table.drop_columns(["signature"]), result))
+            table = _apply_overrides(table.drop_columns(["signature", "line_keys"]), overrides)
+            buffer.append(_with_assignments(table, result))
             rows += table.num_rows
             if rows >= ROWS_PER_PART:
                 flush()

@@ -55,11 +55,11 @@ def docs_schema(num_perm: int) -> pa.Schema:
 
 
 def signature_matrix(column: pa.ChunkedArray | pa.Array, num_perm: int) -> np.ndarray:
-    """A fixed-size-list column of signatures as an (n, num_perm) uint32 array."""
+    """A fixed-size-list column of signatures as a writable (n, num_perm) uint32 array."""
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if len(arr) == 0:
         return np.empty((0, num_perm), dtype=np.uint32)
-    return np.asarray(arr.flatten().to_numpy(zero_copy_only=False), dtype=np.uint32).reshape(-1, num_perm)
+    return np.array(arr.flatten().to_numpy(zero_copy_only=False), dtype=np.uint32).reshape(-1, num_perm)
 
 
 @dataclass
@@ -75,6 +75,7 @@ class History:
     created: dict[str, int] = field(default_factory=dict)
     merges: pa.Table = field(default_factory=lambda: MERGES_SCHEMA.empty_table())
     files: dict[str, tuple[int, int, str, int]] = field(default_factory=dict)
+    site_lines: pa.Table | None = None  # evidence for site-learned boilerplate (kliping.clean.site)
 
     @property
     def seq(self) -> int:
@@ -115,6 +116,8 @@ class History:
         )
         if (state / "merges.parquet").is_file():
             hist.merges = pq.read_table(state / "merges.parquet")
+        if (state / "site_lines.parquet").is_file():
+            hist.site_lines = pq.read_table(state / "site_lines.parquet")
         files = pq.read_table(state / "files.parquet").to_pylist()
         hist.files = {f["source_path"]: (f["size"], f["mtime_ns"], f["file_type"], f["seq"]) for f in files}
         return hist

@@ -1,0 +1,106 @@
+"""Site-learned boilerplate: short lines an outlet repeats across many different stories.
+
+No rule names an outlet's own signature line, newsletter pitch or disclaimer, but
+it recurs in that outlet's articles. A short line is learned as boilerplate of a
+`source_domain` once it has been seen in articles of at least `MIN_CLUSTERS`
+different syndication clusters of that domain. Counting clusters, not articles,
+is what keeps it from removing a line because copies of one syndicated story share
+it. Evidence accumulates across the records of a run and across runs (kept in the
+state); removals are recorded with the rule id `site:<domain>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+SITE_RULE_PREFIX = "site:"
+MIN_CLUSTERS = 3  # distinct stories of one outlet a line must recur in
+MIN_WORDS, MAX_WORDS = 3, 25  # only short lines: signatures, pitches, disclaimers
+_NORM = re.compile(r"[\W_]+", re.UNICODE)
+
+EVIDENCE_SCHEMA = pa.schema([("domain", pa.string()), ("line_key", pa.int64()), ("cluster_id", pa.string())])
+
+
+def line_key(line: str) -> int | None:
+    """A 63-bit key of a short line, insensitive to case and punctuation; None for other lines."""
+    words = _NORM.sub(" ", line.casefold()).split()
+    if not MIN_WORDS <= len(words) <= MAX_WORDS:
+        return None
+    digest = hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+def line_keys(paragraphs: Iterable[str]) -> list[int]:
+    """The distinct keys of an article's short lines."""
+    keys = {k for p in paragraphs if (k := line_key(p)) is not None}
+    return sorted(keys)
+
+
+@dataclass
+class SiteLines:
+    """Evidence per (domain, line): the clusters it was seen in, capped at MIN_CLUSTERS."""
+
+    evidence: dict[tuple[str, int], set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def observe(self, domain: str | None, keys: Iterable[int], cluster_id: str) -> None:
+        if not domain:
+            return
+        for key in keys:
+            seen = self.evidence[(domain, key)]
+            if len(seen) < MIN_CLUSTERS:
+                seen.add(cluster_id)
+
+    def learned(self, domain: str | None) -> set[int]:
+        if not domain:
+            return set()
+        return {k for (d, k), seen in self.evidence.items() if d == domain and len(seen) >= MIN_CLUSTERS}
+
+    def learned_all(self) -> dict[str, set[int]]:
+        out: dict[str, set[int]] = defaultdict(set)
+        for (d, k), seen in self.evidence.items():
+            if len(seen) >= MIN_CLUSTERS:
+                out[d].add(k)
+        return dict(out)
+
+    def to_table(self) -> pa.Table:
+        rows = [(d, k, c) for (d, k), seen in self.evidence.items() for c in sorted(seen)]
+        return pa.table(
+            {
+                "domain": [r[0] for r in rows],
+                "line_key": [r[1] for r in rows],
+                "cluster_id": [r[2] for r in rows],
+            },
+            schema=EVIDENCE_SCHEMA,
+        )
+
+    @classmethod
+    def from_table(cls, table: pa.Table | None) -> SiteLines:
+        site = cls()
+        if table is None:
+            return site
+        cols = [table.column(c).to_pylist() for c in ("domain", "line_key", "cluster_id")]
+        for domain, key, cid in zip(*cols, strict=True):
+            site.evidence[(domain, key)].add(cid)
+        return site
+
+
+def strip_site_lines(
+    text: str, removed: list[dict[str, str]], domain: str, learned: set[int]
+) -> tuple[str, list[dict[str, str]]] | None:
+    """Remove the learned lines from an article; None when it has none of them."""
+    paragraphs = text.split("\n\n")
+    keep, gone = [], []
+    for p in paragraphs:
+        if line_key(p) in learned:
+            gone.append({"rule": f"{SITE_RULE_PREFIX}{domain}", "text": p})
+        else:
+            keep.append(p)
+    if not gone:
+        return None
+    return "\n\n".join(keep), [*removed, *gone]
