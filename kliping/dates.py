@@ -47,12 +47,10 @@ _ISO = re.compile(
     r"(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
     r"(?P<offset>Z|[+-]\d{2}:?\d{2})?)?"
 )
-# "Kamis (24/10/2024)": the Indonesian convention for the day a report was filed.
-_TEXT_DATE = re.compile(
-    r"\b(?P<weekday>Senin|Selasa|Rabu|Kamis|Jumat|Jum'at|Sabtu|Minggu|Ahad)\s*"
-    r"\(\s*(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})\s*\)",
-    re.IGNORECASE,
-)
+# "Kamis (24/10/2024)": the Indonesian convention for the day a report was filed. The date in
+# parentheses is found first (cheap: it starts with "("), then the weekday just before it.
+_PAREN_DATE = re.compile(r"\(\s*(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})\s*\)")
+_WEEKDAY_BEFORE = re.compile(r"(?P<weekday>Senin|Selasa|Rabu|Kamis|Jumat|Jum'at|Sabtu|Minggu|Ahad)\s*$", re.I)
 
 
 def zone_offset(name: str | None) -> timezone:
@@ -133,12 +131,15 @@ def find_text_date(text: str) -> datetime | None:
     whose weekday is wrong for its date is not trusted.
     """
     best: date | None = None
-    for m in _TEXT_DATE.finditer(text):
+    for m in _PAREN_DATE.finditer(text):
+        before = _WEEKDAY_BEFORE.search(text, max(0, m.start() - 12), m.start())
+        if before is None:
+            continue
         try:
             d = date(int(m.group("year")), int(m.group("month")), int(m.group("day")))
         except ValueError:
             continue
-        if d.weekday() != WEEKDAYS[m.group("weekday").lower()]:
+        if d.weekday() != WEEKDAYS[before.group("weekday").lower()]:
             continue
         if best is None or d > best:
             best = d

@@ -18,6 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -201,8 +202,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         DocInfo(d, p, f, s, named_sources(declared, wire, rules))
         for d, p, f, s, (declared, wire) in zip(new_ids, *columns, named, strict=True)
     ]
-    all_sigs = dict(zip(history.doc_ids, history.signatures, strict=True))
-    all_sigs.update(zip(new_ids, new_sigs, strict=True))
+    all_ids = history.doc_ids + new_ids
     article_files = [str(p) for p in sorted((previous / "articles").glob("*.parquet"))] if previous else []
 
     overrides: dict[str, tuple[str, list[dict[str, str]]]] = {}  # doc_id → text, removed after site lines
@@ -216,13 +216,13 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     def run_cluster() -> ClusterResult:
         return cluster(
             new_info,
-            all_sigs,
+            all_ids,
+            np.vstack([history.signatures, new_sigs]),
             shingles_of,
             history.cluster_of,
             history.members,
             history.created,
             threshold=cfg.threshold,
-            num_perm=cfg.num_perm,
         )
 
     result = run_cluster()
@@ -235,7 +235,6 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         )
         position = {d: i for i, d in enumerate(new_ids)}
         for d, sig in zip(ids, sigs, strict=True):
-            all_sigs[d] = sig
             new_sigs[position[d]] = sig
         result = run_cluster()
 

@@ -29,6 +29,8 @@ EVIDENCE_SCHEMA = pa.schema([("domain", pa.string()), ("line_key", pa.int64()), 
 
 def line_key(line: str) -> int | None:
     """A 63-bit key of a short line, insensitive to case and punctuation; None for other lines."""
+    if line.count(" ") > 2 * MAX_WORDS:  # a paragraph, not a short line: skip the regex
+        return None
     words = _NORM.sub(" ", line.casefold()).split()
     if not MIN_WORDS <= len(words) <= MAX_WORDS:
         return None

@@ -3,7 +3,7 @@
 History matters: clusters only grow or merge, never split, so a cluster that
 already has an id keeps it, and when a new article joins two clusters the older
 id survives (the merge is reported). Candidates come from datasketch's
-MinHashLSH; a candidate pair is accepted only when the exact Jaccard similarity
+MinHashLSH banding (see `lsh_candidates`); a candidate pair is accepted only when the exact Jaccard similarity
 of the two shingle sets reaches the threshold, so LSH's false positives never
 merge strangers.
 """
@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from kliping.syndication.shingles import U32Array, jaccard
-from kliping.syndication.signatures import MAX_HASH, to_minhash
+from kliping.syndication.signatures import MAX_HASH
 
 DEFAULT_THRESHOLD = 0.5  # exact Jaccard of word 5-shingles; chosen by bench/syndication.py
 
@@ -132,46 +131,80 @@ def lsh_params(threshold: float, num_perm: int, recall: float = LSH_RECALL_AT_TH
     return best
 
 
+_BAND_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit key per (document, band): equal bands give equal keys.
+
+    This is MinHashLSH's banding done for all documents at once: datasketch keys a band by
+    its bytes, here by a 64-bit polynomial of its values (a collision between different
+    bands is a 2^-64 event, and every candidate is checked by exact Jaccard anyway).
+    """
+    n = signatures.shape[0]
+    cut = signatures[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
+    acc = np.zeros((n, bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(rows):
+            acc = acc * _BAND_MULT + cut[:, :, j] + np.uint64(1)
+    return acc
+
+
 def lsh_candidates(
-    signatures: Mapping[str, np.ndarray], query_ids: Iterable[str], threshold: float, num_perm: int
+    ids: list[str], signatures: np.ndarray, is_query: np.ndarray, threshold: float
 ) -> set[tuple[str, str]]:
-    """Pairs (a < b) that share an LSH band with one of `query_ids`. Empty documents never match."""
-    lsh = MinHashLSH(num_perm=num_perm, params=lsh_params(threshold, num_perm))
-    with lsh.insertion_session() as session:
-        for doc_id, sig in signatures.items():
-            if not np.all(sig == MAX_HASH):
-                session.insert(doc_id, to_minhash(sig), check_duplication=False)
+    """Pairs (a < b) that share an LSH band, at least one of them a query document.
+
+    Same candidates as datasketch's `MinHashLSH(params=lsh_params(...))` with every document
+    inserted and every query document queried (a test checks this), computed with one sort
+    per band instead of a dictionary insert per document and band: the history of a
+    scheduled deployment holds millions of signatures, and it is indexed again on every run.
+    Empty documents (all-max signatures) never match.
+    """
+    if not ids:
+        return set()
+    bands, rows = lsh_params(threshold, signatures.shape[1])
+    keep = np.flatnonzero(~np.all(signatures == MAX_HASH, axis=1))
+    keys = band_keys(signatures[keep], bands, rows)
+    query = is_query[keep]
     pairs: set[tuple[str, str]] = set()
-    for doc_id in query_ids:
-        sig = signatures[doc_id]
-        if np.all(sig == MAX_HASH):
-            continue
-        for other in lsh.query(to_minhash(sig)):
-            if other != doc_id:
-                pairs.add((min(doc_id, other), max(doc_id, other)))
+    for b in range(bands):
+        order = np.argsort(keys[:, b], kind="stable")
+        sorted_keys = keys[order, b]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, len(sorted_keys)])
+        for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+            members = order[start : start + size]
+            if not query[members].any():
+                continue
+            names = [ids[keep[m]] for m in members]
+            for qi in np.flatnonzero(query[members]):
+                a = names[qi]
+                pairs.update((min(a, other), max(a, other)) for other in names if other != a)
     return pairs
 
 
 def cluster(
     new_docs: list[DocInfo],
-    signatures: Mapping[str, np.ndarray],
+    ids: list[str],
+    signatures: np.ndarray,
     shingles_of: Callable[[list[str]], dict[str, U32Array]],
     history_cluster: Mapping[str, str],
     cluster_members: Callable[[list[str]], dict[str, list[DocInfo]]],
     cluster_created: Mapping[str, int],
     threshold: float = DEFAULT_THRESHOLD,
-    num_perm: int = 128,
 ) -> ClusterResult:
     """Cluster `new_docs` against each other and the history.
 
-    `signatures` holds every article's signature (history and new); `history_cluster`
+    `ids` and the rows of `signatures` are every article (history and new); `history_cluster`
     maps every earlier doc_id to its cluster id; `cluster_members` returns the members of
     given earlier clusters; `cluster_created` orders earlier clusters by age;
     `shingles_of` returns shingle sets for doc ids on demand (earlier ones are rebuilt
     from stored text, so only candidates and touched clusters are loaded).
     """
     new_ids = [d.doc_id for d in new_docs]
-    pairs = lsh_candidates(signatures, new_ids, threshold, num_perm)
+    wanted = set(new_ids)
+    pairs = lsh_candidates(ids, signatures, np.array([d in wanted for d in ids], dtype=bool), threshold)
     shingle_cache: dict[str, U32Array] = {}
 
     def need(ids: Iterable[str]) -> None:

@@ -40,6 +40,14 @@ def token_hash(token: str) -> int:
     return value
 
 
+def token_hashes(tokens: list[str]) -> U64Array:
+    """Hashes of a token list: new tokens hashed once, then one C-level lookup per token."""
+    cache = _token_cache
+    for token in set(tokens).difference(cache):
+        token_hash(token)
+    return np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+
+
 def shingle_hash32(shingle: Sequence[str]) -> int:
     """The 32-bit hash of one shingle (a tuple of tokens), in plain Python."""
     acc = 0
@@ -63,7 +71,7 @@ def shingle_hashes(text: str, size: int = DEFAULT_SHINGLE_SIZE) -> U32Array:
     tokens = tokenize(text)
     if not tokens:
         return np.empty(0, dtype=np.uint32)
-    th = np.fromiter((token_hash(t) for t in tokens), dtype=np.uint64, count=len(tokens))
+    th = token_hashes(tokens)
     width = min(size, len(th))
     n = len(th) - width + 1
     acc = np.zeros(n, dtype=np.uint64)

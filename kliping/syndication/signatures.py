@@ -65,10 +65,11 @@ def _sign_chunk(sets: Sequence[U32Array], a: U32Array, b: U32Array, out: np.ndar
     if nonempty.size == 0:
         return
     hv = fmix32(np.concatenate([sets[int(i)] for i in nonempty]))
+    # (num_perm, shingles): the min-reduction then runs along contiguous memory
     with np.errstate(over="ignore"):
-        phv = hv[:, None] * a[None, :] + b[None, :]
+        phv = a[:, None] * hv[None, :] + b[:, None]
     offsets = np.concatenate(([0], np.cumsum(sizes[nonempty])[:-1]))
-    out[nonempty] = np.minimum.reduceat(phv, offsets, axis=0)
+    out[nonempty] = np.minimum.reduceat(phv, offsets, axis=1).T
 
 
 def to_minhash(signature: np.ndarray, seed: int = DEFAULT_SEED) -> MinHash:
