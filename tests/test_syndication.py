@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from corpus import article_body, outlet_copy, sentence
 from datasketch import MinHash, MinHashLSH
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kliping.config import RunConfig
 from kliping.run import run_local
@@ -191,3 +193,13 @@ def test_band_candidates_equal_datasketch_minhashlsh(rng: random.Random) -> None
             if b != a
         }
         assert ours == theirs and len(ours) > 40
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300))
+def test_vectorised_word_hashes_equal_plain_python(text: str) -> None:
+    """Words hashed from code-point arrays are exactly `token_hash` of `tokenize`'s words."""
+    from kliping.syndication.shingles import token_hash, token_hashes_of_text
+
+    expected = np.array([token_hash(t) for t in tokenize(text)], dtype=np.uint64)
+    assert np.array_equal(token_hashes_of_text(text), expected)

@@ -1,25 +1,31 @@
 """Word shingles of cleaned text, hashed to 32-bit values with vectorised NumPy.
 
-A token is hashed once (blake2b, cached); a shingle's hash is a polynomial of its
-tokens' hashes, computed for every position of a document in a few array
-operations. `shingle_hash32` computes the same value for one shingle in plain
-Python: it is the `hashfunc` that makes a datasketch `MinHash` agree bit for bit.
+Words are what the regex `\\w+` finds in the case-folded text. They are never
+materialised as Python strings on the fast path: the text becomes an array of code
+points, a table marks word characters, and every word's polynomial hash
+(Σ c_j · P^(len-1-j) mod 2^64) comes from prefix sums of c_j · P^-j, because the odd
+base P is invertible modulo 2^64. A shingle's hash is a polynomial of its words'
+(finalised) hashes. `shingle_hash32` computes the same value for one shingle (a tuple
+of words) in plain Python: it is the `hashfunc` that makes a datasketch `MinHash`
+agree bit for bit with `kliping.syndication.signatures`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
 DEFAULT_SHINGLE_SIZE = 5  # words; chosen by bench/syndication.py (see README)
 _TOKEN = re.compile(r"\w+")
-_MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio): a good polynomial base
-_CACHE_LIMIT = 2_000_000
-_token_cache: dict[str, int] = {}
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+_P = 0x100000001B3  # FNV's 64-bit prime: odd, so invertible modulo 2^64
+_P_INV = pow(_P, -1, 1 << 64)
+_MULT = np.uint64(0x9E3779B97F4A7C15)  # base of the shingle polynomial
+_BMP = 0x10000
 
 U32Array = npt.NDArray[np.uint32]
 U64Array = npt.NDArray[np.uint64]
@@ -30,22 +36,83 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text.casefold())
 
 
+def _mix64(x: int) -> int:
+    """splitmix64's finalizer: short words' polynomials spread over all 64 bits."""
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9 & _MASK64
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EB & _MASK64
+    return x ^ (x >> 31)
+
+
+def _mix64_np(x: U64Array) -> U64Array:
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
 def token_hash(token: str) -> int:
-    value = _token_cache.get(token)
-    if value is None:
-        if len(_token_cache) >= _CACHE_LIMIT:
-            _token_cache.clear()
-        value = int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
-        _token_cache[token] = value
-    return value
+    """The 64-bit hash of one word, in plain Python."""
+    acc = 0
+    for ch in token:
+        acc = (acc * _P + ord(ch)) & _MASK64
+    return _mix64(acc)
 
 
-def token_hashes(tokens: list[str]) -> U64Array:
-    """Hashes of a token list: new tokens hashed once, then one C-level lookup per token."""
-    cache = _token_cache
-    for token in set(tokens).difference(cache):
-        token_hash(token)
-    return np.fromiter(map(cache.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+@cache
+def _word_table() -> npt.NDArray[np.bool_]:
+    """Which code points of the Basic Multilingual Plane `\\w` matches."""
+    chars = "".join(map(chr, range(_BMP))).replace("\x00", " ")
+    table = np.zeros(_BMP, dtype=bool)
+    for m in _TOKEN.finditer(chars):
+        table[m.start() : m.end()] = True
+    return table
+
+
+_powers: dict[str, U64Array] = {}
+
+
+def _power_tables(n: int) -> tuple[U64Array, U64Array]:
+    """P^j and P^-j mod 2^64 for j < n (grown on demand, kept per process)."""
+    have = _powers.get("p")
+    if have is None or have.size < n:
+        size = max(n, 1 << 16, 2 * (have.size if have is not None else 0))
+        p = np.empty(size, dtype=np.uint64)
+        q = np.empty(size, dtype=np.uint64)
+        p[0] = q[0] = 1
+        p[1], q[1] = _P, _P_INV
+        step = 2
+        with np.errstate(over="ignore"):
+            while step < size:  # doubling: p[step:2 step] = p[:step] * P^step
+                k = min(step, size - step)
+                p[step : step + k] = p[:k] * p[step - 1] * np.uint64(_P)
+                q[step : step + k] = q[:k] * q[step - 1] * np.uint64(_P_INV)
+                step += k
+        _powers["p"], _powers["q"] = p, q
+    return _powers["p"], _powers["q"]
+
+
+def token_hashes_of_text(text: str) -> U64Array:
+    """The hashes of `tokenize(text)`, computed without creating the tokens."""
+    folded = text.casefold()
+    cps = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if cps.size == 0:
+        return np.empty(0, dtype=np.uint64)
+    is_word = np.zeros(cps.size, dtype=bool)
+    bmp = cps < _BMP
+    is_word[bmp] = _word_table()[cps[bmp]]
+    for i in np.flatnonzero(~bmp):  # rare: characters beyond the BMP
+        is_word[i] = _TOKEN.fullmatch(chr(int(cps[i]))) is not None
+    edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)  # exclusive
+    if starts.size == 0:
+        return np.empty(0, dtype=np.uint64)
+    p, q = _power_tables(cps.size + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.cumsum(np.where(is_word, cps.astype(np.uint64), 0) * q[: cps.size], dtype=np.uint64)
+        before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], np.uint64(0))
+        poly = (prefix[ends - 1] - before) * p[ends - 1]
+    return _mix64_np(poly)
 
 
 def shingle_hash32(shingle: Sequence[str]) -> int:
@@ -53,7 +120,7 @@ def shingle_hash32(shingle: Sequence[str]) -> int:
     acc = 0
     mult = int(_MULT)
     for token in shingle:
-        acc = (acc * mult + token_hash(token)) & 0xFFFFFFFFFFFFFFFF
+        acc = (acc * mult + token_hash(token)) & _MASK64
     return acc >> 32
 
 
@@ -68,10 +135,9 @@ def shingles(tokens: Sequence[str], size: int) -> list[tuple[str, ...]]:
 
 def shingle_hashes(text: str, size: int = DEFAULT_SHINGLE_SIZE) -> U32Array:
     """Sorted unique 32-bit hashes of the text's word shingles (the set MinHash and Jaccard use)."""
-    tokens = tokenize(text)
-    if not tokens:
+    th = token_hashes_of_text(text)
+    if th.size == 0:
         return np.empty(0, dtype=np.uint32)
-    th = token_hashes(tokens)
     width = min(size, len(th))
     n = len(th) - width + 1
     acc = np.zeros(n, dtype=np.uint64)
