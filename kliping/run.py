@@ -49,7 +49,7 @@ from kliping.syndication.index import (
     signature_matrix,
 )
 from kliping.syndication.shingles import U32Array, shingle_hashes
-from kliping.syndication.signatures import signatures
+from kliping.syndication.signatures import SIGNATURE_VERSION, signatures
 
 # A JSONL or WARC file holds many records: estimate how many from its size to size batches.
 BYTES_PER_CONTAINER_RECORD = 40_000
@@ -307,10 +307,11 @@ def _resign_history_if_needed(history: History, previous: Path | None, cfg: RunC
     m = history.manifest
     if not history.doc_ids or previous is None:
         return
-    same = (m.get("shingle_size"), m.get("num_perm"), m.get("seed")) == (
+    same = (m.get("shingle_size"), m.get("num_perm"), m.get("seed"), m.get("signature_version")) == (
         cfg.shingle_size,
         cfg.num_perm,
         cfg.seed,
+        SIGNATURE_VERSION,
     )
     if same:
         return
@@ -556,6 +557,7 @@ def _write_state(
             "shingle_size": cfg.shingle_size,
             "num_perm": cfg.num_perm,
             "seed": cfg.seed,
+            "signature_version": SIGNATURE_VERSION,
             "threshold": cfg.threshold,
             "rules_version": load_rules(cfg.rule_packs).version,
             "articles_total": len(cluster_of),

@@ -148,3 +148,21 @@ def test_library_never_imports_prefect() -> None:
         "assert not bad, bad[:5]\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ})
+
+
+def test_changed_shingle_size_resigns_history(tmp_path: Path, rng: random.Random) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    body = article_body(rng, 8)
+    add_copy(raw, "a.txt", body, OUTLETS[0], rng, "2024-10-26T00:00:00Z")
+    run_local(raw, out, RunConfig(workers=0, shingle_size=5))
+    add_copy(raw, "b.txt", body, OUTLETS[1], rng, "2024-10-27T00:00:00Z")
+    run_local(raw, out, RunConfig(workers=0, shingle_size=3))
+    now = rows(out)
+    assert now["cluster_id"].nunique() == 1  # the old article was signed again with 3-word shingles
+    manifest = json.loads((out / "_state" / "manifest.json").read_text())
+    assert manifest["shingle_size"] == 3 and manifest["signature_version"] >= 2
+    assert sorted(p.name for p in (out / "_state").glob("docs-*.parquet")) == [
+        "docs-000000.parquet",
+        "docs-000002.parquet",
+    ]

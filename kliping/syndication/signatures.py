@@ -18,6 +18,9 @@ from datasketch import MinHash
 
 from kliping.syndication.shingles import U32Array
 
+# Bumped whenever the same text would get another signature (tokenising, hashing, permuting):
+# a dataset signed by another version is signed again from its stored text.
+SIGNATURE_VERSION = 2
 DEFAULT_NUM_PERM = 128
 DEFAULT_SEED = 1
 SCHEME = "affine32"
