@@ -9,7 +9,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 
-.PHONY: run test lint typecheck pytest bench install install-test clean-output
+.PHONY: run test lint typecheck pytest bench screenshot install install-test clean-output
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (or set PYTHON=...)"; exit 1; }
@@ -44,6 +44,10 @@ test: lint typecheck pytest
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run
+
+# Refresh docs/report.png (the README's picture of `kliping report`) in headless Chromium.
+screenshot: $(VENV)/.installed-test
+	KLIPING_UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/test_report_browser.py
 
 clean-output:
 	rm -rf $(OUT)

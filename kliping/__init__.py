@@ -11,4 +11,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+source"
 
-__all__ = ["__version__"]
+# `kliping.load(...)`: pandas is imported only when it is called.
+from kliping.load import load
+
+__all__ = ["__version__", "load"]

@@ -123,9 +123,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from kliping.inspect import inspect_dataset
+    from kliping.inspect import NoDatasetError, make_console, open_dataset, show_inspect
 
-    print(inspect_dataset(Path(args.out)))
+    try:
+        data = open_dataset(Path(args.out))
+    except NoDatasetError as exc:
+        print(f"kliping: {exc}", file=sys.stderr)
+        return 2
+    show_inspect(data, make_console(), top=args.top)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from kliping.explain import ExplainError, show_explain
+    from kliping.inspect import NoDatasetError, make_console, open_dataset
+
+    try:
+        show_explain(open_dataset(Path(args.out)), args.article, make_console(), diff=args.diff)
+    except (NoDatasetError, ExplainError) as exc:
+        print(f"kliping: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from kliping.inspect import NoDatasetError, open_dataset
+    from kliping.report import write_report
+
+    try:
+        data = open_dataset(Path(args.out))
+    except NoDatasetError as exc:
+        print(f"kliping: {exc}", file=sys.stderr)
+        return 2
+    path = write_report(data, Path(args.html), top=args.top)
+    size = path.stat().st_size / 1e6
+    print(f"wrote {path} ({size:.1f} MB, self-contained: open it in any browser, offline)")
     return 0
 
 
@@ -142,8 +174,24 @@ def main(argv: list[str] | None = None) -> int:
     _add_run_options(serve)
     serve.set_defaults(fn=cmd_serve)
     insp = sub.add_parser("inspect", help="what is in a clean dataset")
-    insp.add_argument("out", nargs="?", default="clean")
+    insp.add_argument("out", nargs="?", default="clean", help="output folder (default: clean)")
+    insp.add_argument("--top", type=int, default=10, help="largest clusters to list (default: 10)")
     insp.set_defaults(fn=cmd_inspect)
+    expl = sub.add_parser("explain", help="one article: provenance, removed lines, cluster, diff")
+    expl.add_argument(
+        "article", metavar="DOC_ID_OR_SOURCE_PATH", help="doc_id (or prefix), path[:record] or URL"
+    )
+    expl.add_argument("--out", default="clean", help="output folder (default: clean)")
+    expl.add_argument(
+        "--diff", nargs="?", const="", default=None, metavar="MEMBER_DOC_ID",
+        help="a member's text against the canonical's (default: this article, or the least similar copy)",
+    )  # fmt: skip
+    expl.set_defaults(fn=cmd_explain)
+    rep = sub.add_parser("report", help="one self-contained HTML file of charts")
+    rep.add_argument("out", nargs="?", default="clean", help="output folder (default: clean)")
+    rep.add_argument("--html", default="report.html", help="file to write (default: report.html)")
+    rep.add_argument("--top", type=int, default=10, help="largest clusters to draw (default: 10)")
+    rep.set_defaults(fn=cmd_report)
     args = parser.parse_args(argv)
     code: int = args.fn(args)
     return code
