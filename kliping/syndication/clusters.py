@@ -134,19 +134,17 @@ def lsh_params(threshold: float, num_perm: int, recall: float = LSH_RECALL_AT_TH
 _BAND_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
-def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """One 64-bit key per (document, band): equal bands give equal keys.
+def _band_key(signatures: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """One 64-bit key per document for one band: equal bands give equal keys.
 
-    This is MinHashLSH's banding done for all documents at once: datasketch keys a band by
-    its bytes, here by a 64-bit polynomial of its values (a collision between different
-    bands is a 2^-64 event, and every candidate is checked by exact Jaccard anyway).
+    datasketch keys a band by its bytes; here it is a 64-bit polynomial of its values (two
+    different bands collide with probability 2^-64, and every candidate is checked by exact
+    Jaccard anyway).
     """
-    n = signatures.shape[0]
-    cut = signatures[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
-    acc = np.zeros((n, bands), dtype=np.uint64)
+    acc = np.zeros(signatures.shape[0], dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for j in range(rows):
-            acc = acc * _BAND_MULT + cut[:, :, j] + np.uint64(1)
+        for j in range(band * rows, (band + 1) * rows):
+            acc = acc * _BAND_MULT + signatures[:, j].astype(np.uint64) + np.uint64(1)
     return acc
 
 
@@ -156,28 +154,34 @@ def lsh_candidates(
     """Pairs (a < b) that share an LSH band, at least one of them a query document.
 
     Same candidates as datasketch's `MinHashLSH(params=lsh_params(...))` with every document
-    inserted and every query document queried (a test checks this), computed with one sort
-    per band instead of a dictionary insert per document and band: the history of a
-    scheduled deployment holds millions of signatures, and it is indexed again on every run.
+    inserted and every query document queried (a test checks this). A scheduled run adds a
+    few documents to a history of millions, so each band is keyed for all documents at once
+    and only the keys some query document has are looked up (binary search against them),
+    one band at a time: memory stays at the signatures plus one key per document.
     Empty documents (all-max signatures) never match.
     """
-    if not ids:
+    if not ids or not is_query.any():
         return set()
     bands, rows = lsh_params(threshold, signatures.shape[1])
-    keep = np.flatnonzero(~np.all(signatures == MAX_HASH, axis=1))
-    keys = band_keys(signatures[keep], bands, rows)
-    query = is_query[keep]
+    usable = ~np.all(signatures == MAX_HASH, axis=1)
+    query = is_query & usable
     pairs: set[tuple[str, str]] = set()
     for b in range(bands):
-        order = np.argsort(keys[:, b], kind="stable")
-        sorted_keys = keys[order, b]
+        keys = _band_key(signatures, b, rows)
+        wanted = np.unique(keys[query])
+        if wanted.size == 0:
+            continue
+        pos = np.minimum(np.searchsorted(wanted, keys), wanted.size - 1)
+        hits = np.flatnonzero((wanted[pos] == keys) & usable)
+        if hits.size < 2:
+            continue
+        order = hits[np.argsort(keys[hits], kind="stable")]
+        sorted_keys = keys[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        sizes = np.diff(np.r_[starts, len(sorted_keys)])
+        sizes = np.diff(np.r_[starts, order.size])
         for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
             members = order[start : start + size]
-            if not query[members].any():
-                continue
-            names = [ids[keep[m]] for m in members]
+            names = [ids[m] for m in members]
             for qi in np.flatnonzero(query[members]):
                 a = names[qi]
                 pairs.update((min(a, other), max(a, other)) for other in names if other != a)
