@@ -76,18 +76,19 @@ class History:
     merges: pa.Table = field(default_factory=lambda: MERGES_SCHEMA.empty_table())
     files: dict[str, tuple[int, int, str, int]] = field(default_factory=dict)
     site_lines: pa.Table | None = None  # evidence for site-learned boilerplate (kliping.clean.site)
+    _by_cluster: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
     def seq(self) -> int:
         return int(self.manifest.get("seq", 0))
 
     def members(self, cluster_ids: list[str]) -> dict[str, list[DocInfo]]:
-        wanted = set(cluster_ids)
-        out: dict[str, list[DocInfo]] = {c: [] for c in cluster_ids}
-        for doc_id, cid in self.cluster_of.items():
-            if cid in wanted:
-                out[cid].append(self.info[doc_id])
-        return out
+        """The earlier members of these clusters (the index is built on first use)."""
+        if self._by_cluster is None:
+            self._by_cluster = {}
+            for doc_id, cid in self.cluster_of.items():
+                self._by_cluster.setdefault(cid, []).append(doc_id)
+        return {c: [self.info[d] for d in self._by_cluster.get(c, [])] for c in cluster_ids}
 
     @classmethod
     def load(cls, snapshot: Path | None, num_perm: int) -> History:
