@@ -19,7 +19,7 @@ import numpy as np
 from kliping.syndication.shingles import U32Array, jaccard
 from kliping.syndication.signatures import MAX_HASH
 
-DEFAULT_THRESHOLD = 0.5  # exact Jaccard of word 5-shingles; chosen by bench/syndication.py
+DEFAULT_THRESHOLD = 0.4  # exact Jaccard of word 3-shingles; chosen by bench/syndication.py (see README)
 
 
 @dataclass(frozen=True)
