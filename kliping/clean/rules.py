@@ -3,6 +3,13 @@
 Rules are data so that editors can read, extend and review them; the engine only
 applies them. `rules_version` is a content hash of the packs in force, so every
 row says which rules cleaned it.
+
+A pack may also bring tables the rules share:
+
+- `[outlets]`: outlet names as printed → their registered domain;
+- `[wires]`: wire agency names as printed → the normalised name (`"agence france-presse" = "AFP"`);
+  a rule's pattern can say `<<wires>>` for "any of these names";
+- `[patterns]`: named regex fragments (a date, a day name) that patterns use as `<<name>>`.
 """
 
 from __future__ import annotations
@@ -15,12 +22,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-SCOPES = ("line", "lead", "trail", "tail")
-ACTIONS = ("drop", "extract")
+SCOPES = ("line", "head", "lead", "trail", "tail")
+# drop: remove; extract: remove and lift named groups into fields; tag: set fields, remove nothing.
+ACTIONS = ("drop", "extract", "tag")
 FIELDS = ("author", "editor", "outlet", "published", "declared_source", "wire", "place", "section")
 DEFAULT_MAX_CHARS = 300
 DEFAULT_TAIL_LINES = 3
 BUILTIN_DIR = Path(__file__).parent / "rules"
+WIRES_FRAGMENT = "wires"
+_FRAGMENT = re.compile(r"<<(\w+)>>")
 
 
 class RulePackError(ValueError):
@@ -39,6 +49,7 @@ class Rule:
     dateline: bool = False
     require_outlet_evidence: bool = False
     require_word: bool = False
+    take_next: bool = False
     match_examples: tuple[str, ...] = ()
     keep_examples: tuple[str, ...] = ()
 
@@ -52,7 +63,7 @@ class Rule:
         return out
 
     def match_line(self, line: str) -> re.Match[str] | None:
-        """For line/tail scopes: the whole stripped line matches."""
+        """For line/head/tail scopes: the whole stripped line matches."""
         text = line.strip()
         if len(text) > self.max_chars:
             return None
@@ -67,21 +78,62 @@ class Rule:
             return self.regex.match(line)
         return self.regex.search(line)
 
+    def find(self, text: str) -> re.Match[str] | None:
+        """For tag rules: the pattern anywhere in a paragraph."""
+        return self.regex.search(text)
+
 
 @dataclass(frozen=True)
 class RuleSet:
-    """The packs in force, compiled, with the outlet table they bring and their content hash."""
+    """The packs in force, compiled, with the tables they bring and their content hash."""
 
     rules: tuple[Rule, ...]
     outlets: dict[str, str] = field(default_factory=dict)
     version: str = ""
     packs: tuple[str, ...] = ()
+    wires: dict[str, str] = field(default_factory=dict)  # squashed name as printed → normalised name
 
     def by_scope(self, scope: str) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.scope == scope)
+        """The rules that remove text in a scope (tag rules remove nothing: see `taggers`)."""
+        return tuple(r for r in self.rules if r.scope == scope and r.action != "tag")
+
+    def taggers(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.action == "tag")
+
+    def wire_name(self, printed: str) -> str:
+        """'REUTERS' → 'Reuters', 'Agence France-Presse' → 'AFP'; an unknown name as printed."""
+        return self.wires.get(squash(printed), printed.strip())
 
 
-def _compile(pack_path: Path, raw: dict[str, Any]) -> Rule:
+def _wire_alternation(names: list[str]) -> str:
+    """A regex for any wire name as printed: as the pack writes it, in capitals, or in title
+    case ('Antara', 'ANTARA'), never in lower case ('antara' is also a common word)."""
+    forms: set[str] = set()
+    for name in names:
+        forms.update({name, name.upper(), " ".join(w[:1].upper() + w[1:] for w in name.split())})
+    parts = [
+        r"\s+".join(re.escape(w) for w in form.split()) for form in sorted(forms, key=lambda f: (-len(f), f))
+    ]
+    return "(?-i:" + "|".join(parts) + ")" if parts else "(?!)"
+
+
+def _expand(pack_path: Path, rid: str, pattern: str, fragments: dict[str, str]) -> str:
+    """Replace `<<name>>` by its fragment (fragments may use other fragments)."""
+    for _ in range(8):
+        if not _FRAGMENT.search(pattern):
+            return pattern
+
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in fragments:
+                raise RulePackError(f"{pack_path.name}: rule {rid}: unknown fragment <<{name}>>")
+            return f"(?:{fragments[name]})"
+
+        pattern = _FRAGMENT.sub(sub, pattern)
+    raise RulePackError(f"{pack_path.name}: rule {rid}: fragments nested too deeply")
+
+
+def _compile(pack_path: Path, raw: dict[str, Any], fragments: dict[str, str]) -> Rule:
     rid = raw.get("id")
     if not isinstance(rid, str) or not rid:
         raise RulePackError(f"{pack_path.name}: a rule without an id")
@@ -90,14 +142,20 @@ def _compile(pack_path: Path, raw: dict[str, Any]) -> Rule:
         raise RulePackError(f"{pack_path.name}: rule {rid}: scope {scope!r} not one of {SCOPES}")
     if action not in ACTIONS:
         raise RulePackError(f"{pack_path.name}: rule {rid}: action {action!r} not one of {ACTIONS}")
+    if action == "tag" and scope != "line":
+        raise RulePackError(
+            f"{pack_path.name}: rule {rid}: a tag rule searches whole paragraphs (scope = 'line')"
+        )
     flags = 0 if raw.get("case") else re.IGNORECASE
     try:
-        regex = re.compile(raw["pattern"], flags)
-    except (KeyError, re.error) as exc:
+        regex = re.compile(_expand(pack_path, rid, raw["pattern"], fragments), flags)
+    except (KeyError, TypeError, re.error) as exc:
         raise RulePackError(f"{pack_path.name}: rule {rid}: bad or missing pattern: {exc}") from exc
     for group in regex.groupindex:
         if group.rstrip("0123456789") not in FIELDS:
             raise RulePackError(f"{pack_path.name}: rule {rid}: group {group!r} is not a column ({FIELDS})")
+    if action == "tag" and not regex.groupindex:
+        raise RulePackError(f"{pack_path.name}: rule {rid}: a tag rule needs a named group to set")
     return Rule(
         id=rid,
         description=str(raw.get("description", "")),
@@ -109,6 +167,7 @@ def _compile(pack_path: Path, raw: dict[str, Any]) -> Rule:
         dateline=bool(raw.get("dateline", False)),
         require_outlet_evidence=bool(raw.get("require_outlet_evidence", False)),
         require_word=bool(raw.get("require_word", False)),
+        take_next=bool(raw.get("take_next", False)),
         match_examples=tuple(raw.get("match", ())),
         keep_examples=tuple(raw.get("keep", ())),
     )
@@ -122,11 +181,13 @@ def builtin_packs() -> list[Path]:
 def load_rules(extra: tuple[str, ...] = (), include_builtin: bool = True) -> RuleSet:
     """Compile the built-in packs plus any user packs (paths to TOML files)."""
     paths = (builtin_packs() if include_builtin else []) + [Path(p) for p in extra]
-    rules: list[Rule] = []
+    docs: list[tuple[Path, dict[str, Any]]] = []
     outlets: dict[str, str] = {}
+    wires: dict[str, str] = {}
+    wire_names: list[str] = []
+    fragments: dict[str, str] = {}
     digest = hashlib.sha256()
     names: list[str] = []
-    seen: set[str] = set()
     for path in paths:
         try:
             data = path.read_bytes()
@@ -138,13 +199,25 @@ def load_rules(extra: tuple[str, ...] = (), include_builtin: bool = True) -> Rul
         digest.update(path.name.encode() + b"\0" + data + b"\0")
         for name, domain in doc.get("outlets", {}).items():
             outlets[squash(name)] = str(domain).lower()
+        for name, normal in doc.get("wires", {}).items():
+            wires[squash(name)] = str(normal)
+            wire_names.append(str(name))
+        for name, fragment in doc.get("patterns", {}).items():
+            if name == WIRES_FRAGMENT or name in fragments:
+                raise RulePackError(f"{path.name}: pattern fragment {name!r} defined twice")
+            fragments[name] = str(fragment)
+        docs.append((path, doc))
+    fragments[WIRES_FRAGMENT] = _wire_alternation(wire_names)
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for path, doc in docs:
         for raw in doc.get("rule", []):
-            rule = _compile(path, raw)
+            rule = _compile(path, raw, fragments)
             if rule.id in seen:
                 raise RulePackError(f"{path.name}: rule id {rule.id} defined twice")
             seen.add(rule.id)
             rules.append(rule)
-    return RuleSet(tuple(rules), outlets, digest.hexdigest()[:16], tuple(names))
+    return RuleSet(tuple(rules), outlets, digest.hexdigest()[:16], tuple(names), wires)
 
 
 def squash(name: str) -> str:

@@ -1,0 +1,106 @@
+"""Every rule of every shipped pack removes its own positive examples and keeps its negatives."""
+
+from __future__ import annotations
+
+import pytest
+
+from kliping.clean import clean_lines, load_rules
+from kliping.clean.rules import Rule, RulePackError
+
+RULES = load_rules()
+FILLER = "Pemerintah mengumumkan kebijakan baru itu pada Senin pagi di Jakarta setelah rapat kabinet panjang."
+
+
+def _ids(rule: Rule) -> str:
+    return rule.id
+
+
+@pytest.mark.parametrize("rule", RULES.rules, ids=_ids)
+def test_rule_has_examples(rule: Rule) -> None:
+    assert rule.match_examples, f"{rule.id} has no positive example"
+
+
+@pytest.mark.parametrize("rule", RULES.rules, ids=_ids)
+def test_rule_removes_its_examples(rule: Rule) -> None:
+    for example in rule.match_examples:
+        if rule.action == "tag":
+            # a tag rule sets its field and removes nothing
+            assert rule.find(example), f"{rule.id} should find its pattern in {example!r}"
+            cleaned = clean_lines([FILLER, example, FILLER], RULES, title="x")
+            assert example in cleaned.paragraphs, (rule.id, cleaned.removed)
+            for name in rule.regex.groupindex:
+                base = name.rstrip("0123456789")
+                if rule.fields(rule.find(example)).get(base):  # type: ignore[arg-type]
+                    assert cleaned.fields.get(base), (rule.id, example, cleaned.fields)
+        elif rule.scope in ("line", "head", "tail"):
+            assert rule.match_line(example), f"{rule.id} should remove {example!r}"
+            # and the engine, in context, removes it (head rules: above the body; tail rules: at
+            # the end). Packs may overlap ('share' is in both): the first pack in order names it.
+            lines = {
+                "line": [FILLER, example, FILLER],
+                "head": [example, FILLER, FILLER],
+                "tail": [FILLER, FILLER, example],
+            }[rule.scope]
+            cleaned = clean_lines(lines, RULES, title="x")
+            assert any(r["text"] == example for r in cleaned.removed), (rule.id, example)
+            assert example not in cleaned.paragraphs
+        else:
+            m = rule.match_span(example)
+            assert m is not None, f"{rule.id} should find a span in {example!r}"
+            if rule.require_outlet_evidence:
+                outlet = rule.fields(m)["outlet"]
+                evidence = outlet.replace(" ", "").lower() + ".com"
+                cleaned = clean_lines([example + " " + FILLER], RULES, title="x", evidence=evidence)
+                assert cleaned.removed and cleaned.removed[0]["rule"] == rule.id
+
+
+@pytest.mark.parametrize("rule", RULES.rules, ids=_ids)
+def test_rule_keeps_its_negatives(rule: Rule) -> None:
+    for example in rule.keep_examples:
+        if rule.action == "tag":
+            cleaned = clean_lines([FILLER, example, FILLER], RULES, title="x")
+            assert example in cleaned.paragraphs
+            assert rule.find(example) is None, f"{rule.id} should not tag {example!r}"
+            continue
+        if rule.scope in ("line", "tail"):
+            assert rule.match_line(example) is None, f"{rule.id} matches its negative {example!r}"
+        elif rule.scope == "head":
+            assert rule.match_line(example) is None or len(example.split()) > 3
+        lines = [FILLER, example] if rule.scope not in ("lead", "head") else [example, FILLER]
+        cleaned = clean_lines(lines, RULES, title="x")
+        assert example in cleaned.paragraphs, f"{rule.id} removed content {example!r}: {cleaned.removed}"
+
+
+def test_read_also_inside_a_quote_is_content() -> None:
+    line = "“Baca juga peraturan itu dengan teliti,” kata menteri kepada wartawan di Jakarta, Selasa."
+    cleaned = clean_lines([FILLER, line, FILLER], RULES, title="x")
+    assert line in cleaned.paragraphs
+
+
+def test_rules_version_is_a_content_hash(tmp_path: object) -> None:
+    assert len(RULES.version) == 16
+    assert load_rules().version == RULES.version
+
+
+def test_user_pack_adds_rules_and_changes_version(tmp_path: object) -> None:
+    from pathlib import Path
+
+    pack = Path(str(tmp_path)) / "mine.toml"
+    pack.write_text(
+        '[pack]\nname = "mine"\nversion = "1"\n[[rule]]\nid = "mine.promo"\nscope = "line"\n'
+        "pattern = '''promo spesial.*'''\nmatch = [\"Promo spesial hari ini\"]\n",
+        encoding="utf-8",
+    )
+    rules = load_rules((str(pack),))
+    assert rules.version != RULES.version
+    cleaned = clean_lines([FILLER, "Promo spesial hari ini"], rules, title="x")
+    assert cleaned.removed == [{"rule": "mine.promo", "text": "Promo spesial hari ini"}]
+
+
+def test_bad_pack_is_refused_with_its_name(tmp_path: object) -> None:
+    from pathlib import Path
+
+    pack = Path(str(tmp_path)) / "bad.toml"
+    pack.write_text('[[rule]]\nid = "x"\npattern = "("\n', encoding="utf-8")
+    with pytest.raises(RulePackError, match=r"bad\.toml: rule x"):
+        load_rules((str(pack),))
