@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,8 @@ from kliping.schema import articles_schema, rejects_schema
 from kliping.syndication.shingles import shingle_hashes
 from kliping.syndication.signatures import signatures
 
-MIN_ARTICLE_WORDS = 20  # fewer words left after cleaning: not an article
+MIN_ARTICLE_WORDS = 20  # fewer words left after cleaning: not an article…
+MIN_ARTICLE_CHARS = 200  # …unless the text is long anyway (Chinese, Japanese: no spaces between words)
 # py3langid's cost grows with the text; 400 characters tell Indonesian from
 # English and Malay as well (0.8 ms for 2,000 characters, 0.15 ms for 400).
 LANG_SAMPLE_CHARS = 400
@@ -125,6 +126,12 @@ def outlet_domain(outlet: str | None, rules: RuleSet, evidence: str) -> str | No
     return key or None
 
 
+def _same_local_day(metadata: datetime, printed: datetime, source: str | None) -> bool:
+    """Metadata that gives only a day (midnight WIB) agrees with a printed time on that day."""
+    wib = timedelta(hours=7)
+    return source == "metadata_date" and (metadata + wib).date() == (printed + wib).date()
+
+
 def named_sources(declared: str | None, wire: str | None, rules: RuleSet) -> tuple[str, ...]:
     """The domains an article names as its source: its declared source and its wire agency."""
     found = []
@@ -140,7 +147,7 @@ def build_article(ex: Extracted, rules: RuleSet) -> Article | Reject:
     cleaned = clean_lines(ex.lines, rules, title=ex.title, evidence=ex.url or "")
     text = "\n\n".join(cleaned.paragraphs)
     words = len(text.split())
-    if words < MIN_ARTICLE_WORDS:
+    if words < MIN_ARTICLE_WORDS and len(text) < MIN_ARTICLE_CHARS:
         return Reject.of(
             rec, RejectReason.NO_ARTICLE, f"{words} words left after cleaning (minimum {MIN_ARTICLE_WORDS})"
         )
@@ -148,8 +155,9 @@ def build_article(ex: Extracted, rules: RuleSet) -> Article | Reject:
     evidence = "\n".join([ex.url or "", *(r["text"] for r in cleaned.removed), text])
     outlet = f.get("outlet") or ex.outlet
     published, source = ex.published_at, ex.published_at_source
-    if published is None and f.get("published"):
-        published, source = parse_news_datetime(f["published"]), "header"
+    printed = parse_news_datetime(f["published"]) if f.get("published") else None
+    if printed is not None and (published is None or _same_local_day(published, printed, source)):
+        published, source = printed, "header"  # the page prints the time; metadata only had the day
     if published is None and (found := find_text_date(text)):
         published, source = found, "text_date"
     domain = registered_domain(ex.url) if ex.url else None
