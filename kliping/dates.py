@@ -112,7 +112,10 @@ def parse_iso(value: str) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset: no such instant in UTC
+        return None
 
 
 def parse_local_date(value: str) -> datetime | None:
@@ -139,7 +142,7 @@ def find_text_date(text: str) -> datetime | None:
             d = date(int(m.group("year")), int(m.group("month")), int(m.group("day")))
         except ValueError:
             continue
-        if d.weekday() != WEEKDAYS[before.group("weekday").lower()]:
+        if not 1990 <= d.year <= 2100 or d.weekday() != WEEKDAYS[before.group("weekday").lower()]:
             continue
         if best is None or d > best:
             best = d

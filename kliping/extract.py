@@ -6,18 +6,22 @@ and hands back either an `Extracted` or a `Reject`; it never raises on bad input
 
 from __future__ import annotations
 
+import ctypes
 import re
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any
 
+import lxml.etree
 import trafilatura
 from trafilatura.settings import use_config
 
 from kliping.dates import parse_iso, parse_local_date
+from kliping.front_page import front_page_reason, person_author
 from kliping.read.decode import UndecodableError, decode_bytes
 from kliping.read.urls import trusted_url
 from kliping.records import Extracted, InputKind, RawRecord, Reject, RejectReason
@@ -31,48 +35,132 @@ _CONFIG = use_config()
 # trafilatura's own per-document timeout uses signals from any thread and is unreliable in
 # workers; kliping enforces its own limit (see `time_limit`).
 _CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+# Only this much of a page is searched for its canonical URL and publication time.
+HEAD_CHARS = 200_000
+# [^<>] rather than [^>]: with [^>], a run of "<meta <meta <meta …" without a ">" makes the
+# search quadratic (minutes for a 200 KB page); with [^<>] every start stops at the next "<".
 _CANONICAL = re.compile(
-    r"""<link[^>]+rel=["']canonical["'][^>]*>|<meta[^>]+property=["']og:url["'][^>]*>""", re.IGNORECASE
+    r"""<link\b[^<>]*?rel=["']canonical["'][^<>]*>|<meta\b[^<>]*?property=["']og:url["'][^<>]*>""",
+    re.IGNORECASE,
 )
 _HREF = re.compile(r"""(?:href|content)=["']([^"']+)["']""", re.IGNORECASE)
 _PUBLISHED_META = re.compile(
-    r"""<meta[^>]+(?:property|name|itemprop)=["'](?:article:published_time|datePublished|pubdate|"""
-    r"""publishdate|publish-date|dc\.date\.issued|content_PublishedDate)["'][^>]*>""",
+    r"""<meta\b[^<>]*?(?:property|name|itemprop)=["'](?:article:published_time|datePublished|pubdate|"""
+    r"""publishdate|publish-date|dc\.date\.issued|content_PublishedDate)["'][^<>]*>""",
     re.IGNORECASE,
 )
 _CONTENT = re.compile(r"""content=["']([^"']+)["']""", re.IGNORECASE)
 
+# libxml2 checks each attribute of a tag against all the ones before it: a tag with 100,000
+# attributes takes it minutes, in C code that no signal interrupts. Real tags have a few dozen;
+# 10,000 take libxml2 about 0.1 s.
+MAX_TAG_ATTRIBUTES = 10_000
+# A tag start followed by at least this many units (a character, or a quoted value) is counted.
+_CROWDED_TAG = re.compile(r"""<[A-Za-z](?=(?:[^<>"']|"[^"]*"|'[^']*'){""" + str(MAX_TAG_ATTRIBUTES) + "})")
+_TAG_BODY = re.compile(r"""(?:[^<>"']|"[^"]*"|'[^']*')*""")
+_QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
+_UNQUOTED_VALUE = re.compile(r"""=\s*[^\s"'=<>`]*""")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
-class RecordTimeout(Exception):
-    """Raised inside a record's processing when it exceeds its time limit."""
+
+class RecordTimeout(BaseException):
+    """Raised inside a record's processing when it exceeds its time limit.
+
+    A BaseException, like KeyboardInterrupt, so that the `except Exception` blocks inside
+    trafilatura and its helpers cannot swallow it and carry on with no limit left.
+    """
 
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Interrupt the enclosed work after `seconds` (main thread only; elsewhere no limit).
+    """Interrupt the enclosed work with RecordTimeout after `seconds` (None or 0: no limit).
 
     Batches run in worker processes, where each record is processed in the main
     thread, so SIGALRM can stop a pathological page without killing the batch.
+    Should library code swallow the first RecordTimeout anyway, the alarm fires again
+    (every `seconds`, at most every second) until the work ends. A signal cannot cut a
+    single long call into C code short: it takes effect when that call returns.
+
+    Off the main thread (a Dask worker's task threads, Prefect's thread runner) no signal
+    can reach the work; there a watchdog thread raises RecordTimeout in the worker thread
+    asynchronously instead, which takes effect at the next Python instruction (a blocking
+    C call, such as a sleep, runs to its end first).
     """
-    if not seconds or threading.current_thread() is not threading.main_thread():
+    if not seconds or not 0 < seconds < 1e6:  # also NaN and inf: no timer can be set for those
         yield
         return
+    if threading.current_thread() is not threading.main_thread():
+        with _thread_time_limit(seconds):
+            yield
+        return
+    armed = True
 
     def _raise(signum: int, frame: Any) -> None:
-        raise RecordTimeout
+        if armed:
+            raise RecordTimeout
 
+    started = time.monotonic()
+    outer_delay, outer_interval = 0.0, 0.0
     previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, 1.0))
+        yield
+    finally:
+        # A RecordTimeout can still be raised here, before the timer is off: take it and retry.
+        while armed:
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                armed = False
+            except RecordTimeout:
+                continue
+        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+        if outer_delay > 0:  # an enclosing timer: give it back what is left of it
+            left = max(outer_delay - (time.monotonic() - started), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
+
+
+def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Schedule `exc` in thread `thread_id` (None: cancel one scheduled and not yet raised)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc else None
+    )
+
+
+@contextmanager
+def _thread_time_limit(seconds: float) -> Iterator[None]:
+    """time_limit for a thread other than the main one: a watchdog thread, see there."""
+    target = threading.get_ident()
+    lock = threading.Lock()
+    done = threading.Event()
+    active = True
+
+    def watchdog() -> None:
+        wait = seconds
+        while not done.wait(wait):
+            with lock:
+                if not active:
+                    return
+                _set_async_exc(target, RecordTimeout)
+            wait = min(seconds, 1.0)  # again, should the first one be swallowed
+
+    guard = threading.Thread(target=watchdog, name="kliping-record-timeout", daemon=True)
+    guard.start()
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        while active:
+            try:
+                with lock:
+                    active = False
+                    _set_async_exc(target, None)  # one scheduled but not yet raised
+            except RecordTimeout:
+                continue
+        done.set()
 
 
 def page_url(html: str) -> str | None:
     """The page's own URL from <link rel=canonical> or og:url, when it is http(s)."""
-    for tag in _CANONICAL.findall(html[:200_000]):
+    for tag in _CANONICAL.findall(html[:HEAD_CHARS]):
         m = _HREF.search(tag)
         if m and (url := trusted_url(m.group(1))):
             return url
@@ -81,11 +169,50 @@ def page_url(html: str) -> str | None:
 
 def published_meta(html: str) -> datetime | None:
     """A full publication timestamp from the page's meta tags (trafilatura keeps only the day)."""
-    for tag in _PUBLISHED_META.findall(html[:200_000]):
+    for tag in _PUBLISHED_META.findall(html[:HEAD_CHARS]):
         m = _CONTENT.search(tag)
-        if m and "T" in m.group(1) and (value := parse_iso(m.group(1))):
+        if m and "T" in m.group(1) and (value := _timestamp(parse_iso, m.group(1))):
             return value
     return None
+
+
+def _timestamp(parse: Callable[[str], datetime | None], value: str) -> datetime | None:
+    """A parsed date, or None when it is out of range (year 1 in UTC+1 is before year 1 in UTC)."""
+    try:
+        return parse(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+def crowded_tag(html: str) -> int | None:
+    """The attribute count of the first tag with more than MAX_TAG_ATTRIBUTES, if there is one."""
+    for m in _CROWDED_TAG.finditer(html):
+        body = _TAG_BODY.match(html, m.start() + 1)
+        tag = body.group() if body else ""
+        names = _UNQUOTED_VALUE.sub(" ", _QUOTED.sub("v", tag)).split()
+        if len(names) - 1 > MAX_TAG_ATTRIBUTES:  # less the tag name
+            return len(names) - 1
+    return None
+
+
+def _parser_gave_up(html: str) -> str | None:
+    """Why the HTML parser stopped early (nesting deeper than libxml2 takes), if it did.
+
+    trafilatura only sees the tree up to there, and says no more than that it found no article.
+    """
+    parser = lxml.etree.HTMLParser()
+    with suppress(Exception):
+        lxml.etree.fromstring(html, parser)
+    for entry in parser.error_log:
+        if entry.type_name == "ERR_RESOURCE_LIMIT":
+            what = "markup nested too deeply" if "depth" in entry.message.lower() else "a parser limit"
+            return f"{what}: the HTML parser stopped at line {entry.line} ({entry.message.strip()})"
+    return None
+
+
+def _printable(text: str) -> str:
+    """Error messages quote input: no lone surrogates in what goes into Parquet."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def split_lines(text: str, keep_blank: bool = False) -> list[str]:
@@ -113,43 +240,69 @@ def extract(record: RawRecord) -> Extracted | Reject:
 
 
 def _extract_html(record: RawRecord, html: str) -> Extracted | Reject:
-    url = record.url or page_url(html)
-    try:
-        doc = trafilatura.bare_extraction(
-            html,
-            url=url,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=True,
-            config=_CONFIG,
+    if (attributes := crowded_tag(html)) is not None:
+        return Reject.of(
+            record,
+            RejectReason.EXTRACT_ERROR,
+            f"hostile markup: a tag with {attributes} attributes (limit {MAX_TAG_ATTRIBUTES}), "
+            "which the HTML parser takes quadratic time over",
         )
-    except RecordTimeout:
-        raise
-    except Exception as exc:  # trafilatura/lxml raise many kinds on hostile markup
-        return Reject.of(record, RejectReason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")
+    url = record.url or page_url(html)
+    doc = _bare_extraction(record, html, url, favor_precision=False)
+    if isinstance(doc, Reject):
+        return doc
+    if doc is not None and not isinstance(doc, dict) and (reason := front_page_reason(html, doc.text or "")):
+        # a teaser list in the first extraction; a stricter one may still find the article
+        retry = _bare_extraction(record, html, url, favor_precision=True)
+        if retry is None or isinstance(retry, Reject | dict) or front_page_reason(html, retry.text or ""):
+            return Reject.of(record, RejectReason.NO_ARTICLE, f"a front page or a list of links: {reason}")
+        doc = retry
     if doc is None or isinstance(doc, dict):
+        if problem := _parser_gave_up(html):
+            return Reject.of(record, RejectReason.NO_ARTICLE, f"no article body before {problem}")
         return Reject.of(record, RejectReason.NO_ARTICLE, "extractor found no article body")
     body = doc.text or ""
     if len(body.strip()) < MIN_ARTICLE_CHARS:
-        return Reject.of(
-            record, RejectReason.NO_ARTICLE, f"extractor found {len(body.strip())} characters of body text"
-        )
+        detail = f"extractor found {len(body.strip())} characters of body text"
+        if problem := _parser_gave_up(html):
+            detail += f"; {problem}"
+        return Reject.of(record, RejectReason.NO_ARTICLE, detail)
     published = published_meta(html)
     source = "metadata"
     if published is None and doc.date:
-        published = parse_local_date(doc.date)
+        published = _timestamp(parse_local_date, doc.date)
         source = "metadata_date"
     return Extracted(
         record,
         split_lines(body),
         EXTRACTOR_HTML,
         title=(doc.title or None),
-        author=(doc.author or None),
+        author=person_author(doc.author),
         published_at=published,
         published_at_source=source if published else None,
         outlet=_sitename(doc.sitename),
         url=url or trusted_url(doc.url),
     )
+
+
+def _bare_extraction(record: RawRecord, html: str, url: str | None, favor_precision: bool) -> Any:
+    """trafilatura's extraction with metadata; a Reject when it raises on hostile markup."""
+    try:
+        return trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            favor_precision=favor_precision,
+            config=_CONFIG,
+        )
+    except RecordTimeout:
+        raise
+    except RecursionError:
+        return Reject.of(record, RejectReason.EXTRACT_ERROR, "markup nested too deeply (recursion limit)")
+    except Exception as exc:  # trafilatura/lxml raise many kinds on hostile markup
+        return Reject.of(record, RejectReason.EXTRACT_ERROR, _printable(f"{type(exc).__name__}: {exc}"))
 
 
 def _sitename(value: str | None) -> str | None:

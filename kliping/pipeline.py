@@ -201,6 +201,8 @@ def process_record(record: RawRecord, rules: RuleSet, timeout_s: float) -> Artic
         return Reject.of(record, RejectReason.EXTRACT_ERROR, "markup nested too deeply (recursion limit)")
     except MemoryError:
         return Reject.of(record, RejectReason.EXTRACT_ERROR, "out of memory while extracting")
+    except Exception as exc:  # a bug on one record must not fail its batch: record it and go on
+        return Reject.of(record, RejectReason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")
 
 
 def process_batch(spec: BatchSpec) -> BatchSummary:

@@ -37,6 +37,7 @@ from kliping.pipeline import (
     process_batch,
 )
 from kliping.read import RawFile, discover
+from kliping.read.files import count_ignored
 from kliping.schema import articles_schema, rejects_schema
 from kliping.syndication.clusters import ClusterResult, DocInfo, cluster
 from kliping.syndication.index import (
@@ -116,7 +117,7 @@ def plan_run(raw_dir: Path, out_dir: Path, config: RunConfig, flow_run_id: str |
             skipped += 1
         else:
             files.append(raw)
-    ignored = sum(1 for p in raw_dir.rglob("*") if p.is_file()) - skipped - len(files)
+    ignored = count_ignored(raw_dir)
     store.work_dir(run_id)
     staging = str(store.work / run_id)
     estimated = sum(_estimate_records(f) for f in files)
@@ -134,9 +135,7 @@ def plan_run(raw_dir: Path, out_dir: Path, config: RunConfig, flow_run_id: str |
             current, weight = [], 0
     if current:
         batches.append(BatchSpec(len(batches), str(raw_dir), tuple(current), staging, flow_run_id, config))
-    return RunPlan(
-        str(raw_dir), str(out_dir), run_id, flow_run_id, config, batches, skipped, max(0, ignored), files
-    )
+    return RunPlan(str(raw_dir), str(out_dir), run_id, flow_run_id, config, batches, skipped, ignored, files)
 
 
 def _read_columns(paths: list[str], columns: list[str], doc_ids: Iterable[str] | None = None) -> pa.Table:

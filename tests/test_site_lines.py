@@ -6,8 +6,8 @@ import random
 from pathlib import Path
 
 import pandas as pd
-
 from corpus import article_body
+
 from kliping.clean.site import MIN_CLUSTERS, SiteLines, line_key
 from kliping.config import RunConfig
 from kliping.run import run_local

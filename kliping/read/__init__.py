@@ -8,7 +8,7 @@ from kliping.read.files import RawFile, classify, discover
 from kliping.read.jsonl import read_jsonl
 from kliping.read.limits import ReadLimits
 from kliping.read.single import read_single
-from kliping.records import RawRecord, Reject, RejectReason
+from kliping.records import RawRecord, Reject, RejectReason, one_line
 
 __all__ = ["RawFile", "ReadLimits", "classify", "discover", "read_file"]
 
@@ -16,7 +16,8 @@ __all__ = ["RawFile", "ReadLimits", "classify", "discover", "read_file"]
 def read_file(raw: RawFile, limits: ReadLimits) -> Iterator[RawRecord | Reject]:
     """Every record of one raw file, each a RawRecord or a Reject; never raises on bad input."""
     if raw.refused:
-        yield Reject(raw.rel, None, None, RejectReason.REFUSED, raw.refused, None, raw.file_type)
+        reason = RejectReason.UNREADABLE if raw.refusal == "unreadable" else RejectReason.REFUSED
+        yield Reject(raw.rel, None, None, reason, one_line(raw.refused), None, raw.file_type)
         return
     if raw.file_type == "jsonl":
         yield from read_jsonl(raw, limits)

@@ -1,12 +1,18 @@
 """Find the raw files under RAW_DIR and say what kind each is.
 
 Symlinks that resolve outside the raw folder are refused (reported, not followed):
-a landing zone is not a way to read the rest of the machine.
+a landing zone is not a way to read the rest of the machine. So are symlink loops and
+anything that is not a regular file (a FIFO named `x.html` would block the reader forever).
+
+File names are bytes on Linux and need not be UTF-8; `rel` is always valid Unicode (bytes
+that are not UTF-8 are written as `\\xNN`), so that it can be stored in Parquet.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +44,7 @@ class RawFile:
     size: int
     mtime_ns: int
     refused: str | None = None  # why it is not read, when it is not
+    refusal: str = "refused"  # the reject reason for a file not read: refused, or unreadable
 
 
 def classify(name: str) -> tuple[str, bool] | None:
@@ -49,27 +56,81 @@ def classify(name: str) -> tuple[str, bool] | None:
     return None
 
 
+def printable_path(path: str | os.PathLike[str]) -> str:
+    """A path as valid Unicode: bytes of the name that are not UTF-8 become `\\xNN`."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _refusal(path: Path, root: Path) -> tuple[str, str] | os.stat_result:
+    """The file's stat when it is read; else why it is not, and the reject reason for that."""
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+            if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP:
+                return "symlink loop", "refused"
+            try:
+                dangling = path.resolve()
+            except (OSError, RuntimeError):
+                return "symlink loop", "refused"
+            if not dangling.is_relative_to(root):
+                return f"symlink leaves the raw folder (points to {printable_path(dangling)})", "refused"
+            return f"broken symlink (points to {printable_path(dangling)}, not there)", "unreadable"
+        if not target.is_relative_to(root):
+            return f"symlink leaves the raw folder (points to {printable_path(target)})", "refused"
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return f"cannot stat: {exc.strerror or exc}", "unreadable"
+    if not stat.S_ISREG(st.st_mode):
+        mode = st.st_mode
+        kind = (
+            "a FIFO" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode)
+            else "a directory" if stat.S_ISDIR(mode)
+            else "a device or special file"
+        )  # fmt: skip
+        return f"not a regular file ({kind})", "refused"
+    return st
+
+
 def discover(raw_dir: Path) -> Iterator[RawFile]:
     """Every raw file under `raw_dir`, recursively, in a stable (sorted) order."""
     root = raw_dir.resolve()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames.sort()
         here = Path(dirpath)
-        for name in sorted(filenames):
+        # os.walk lists a symlink to a directory with the directories and does not follow it;
+        # one named like a raw file is reported, not silently passed over.
+        linked_dirs = [d for d in dirnames if classify(d) is not None and (here / d).is_symlink()]
+        for name in sorted([*filenames, *linked_dirs]):
             kind = classify(name)
             if kind is None:
                 continue
             path = here / name
-            rel = path.relative_to(root).as_posix()
-            refused = None
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
-                    refused = f"symlink leaves the raw folder (points to {target})"
-            try:
-                st = path.stat() if refused is None else path.lstat()
-            except OSError as exc:
-                refused = refused or f"cannot stat: {exc.strerror}"
-                yield RawFile(path, rel, kind[0], kind[1], 0, 0, refused)
+            rel = printable_path(path.relative_to(root).as_posix())
+            found = _refusal(path, root)
+            if isinstance(found, os.stat_result):
+                yield RawFile(path, rel, kind[0], kind[1], found.st_size, found.st_mtime_ns)
                 continue
-            yield RawFile(path, rel, kind[0], kind[1], st.st_size, st.st_mtime_ns, refused)
+            try:
+                st = path.lstat()
+                size, mtime = st.st_size, st.st_mtime_ns
+            except OSError:
+                size = mtime = 0
+            yield RawFile(path, rel, kind[0], kind[1], size, mtime, _one_line(found[0]), found[1])
+
+
+def count_ignored(raw_dir: Path) -> int:
+    """How many entries under `raw_dir` `discover` passes over: files that are not raw input
+    (sidecars, notes) and special files with other names. Directories are not counted."""
+    ignored = 0
+    for dirpath, dirnames, filenames in os.walk(raw_dir.resolve(), followlinks=False):
+        here = Path(dirpath)
+        ignored += sum(1 for name in filenames if classify(name) is None)
+        ignored += sum(1 for d in dirnames if classify(d) is None and (here / d).is_symlink())
+    return ignored

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import zlib
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from kliping.read.files import RawFile
 from kliping.read.limits import ReadLimits
-from kliping.read.sidecar import metadata_from_mapping
+from kliping.read.sidecar import JSONProblem, metadata_from_mapping, parse_json, without_surrogates
 from kliping.records import InputKind, RawRecord, Reject, RejectReason
 
 
@@ -74,11 +73,10 @@ RejectFn = Callable[[RejectReason, str, bytes | None], Reject]
 
 def _record(raw: RawFile, lineno: int, line: bytes, make_reject: RejectFn) -> RawRecord | Reject:
     try:
-        doc = json.loads(line.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        return make_reject(RejectReason.UNDECODABLE, f"line {lineno} is not UTF-8 JSON", line)
-    except json.JSONDecodeError as exc:
-        return make_reject(RejectReason.MALFORMED, f"line {lineno} is not JSON: {exc.msg}", line)
+        doc = parse_json(line, f"line {lineno}")
+    except JSONProblem as exc:
+        reason = RejectReason.UNDECODABLE if exc.undecodable else RejectReason.MALFORMED
+        return make_reject(reason, str(exc), line)
     if not isinstance(doc, dict):
         return make_reject(RejectReason.MALFORMED, f"line {lineno} is JSON but not an object", line)
     html, text = doc.get("html"), doc.get("text")
@@ -88,6 +86,11 @@ def _record(raw: RawFile, lineno: int, line: bytes, make_reject: RejectFn) -> Ra
         kind, body = InputKind.TEXT, text
     elif isinstance(html, str) or isinstance(text, str):
         return make_reject(RejectReason.EMPTY, f"line {lineno} has an empty html/text field", line)
+    elif html is not None or text is not None:
+        found = type(html if html is not None else text).__name__
+        return make_reject(
+            RejectReason.MALFORMED, f"line {lineno}: 'html'/'text' is a JSON {found}, not a string", line
+        )
     else:
         return make_reject(RejectReason.MALFORMED, f"line {lineno} has neither 'html' nor 'text'", line)
     meta = metadata_from_mapping(doc)
@@ -95,7 +98,8 @@ def _record(raw: RawFile, lineno: int, line: bytes, make_reject: RejectFn) -> Ra
         source_path=raw.rel,
         source_record=str(lineno),
         kind=kind,
-        data=body.encode("utf-8", "surrogatepass"),
+        # Lone surrogates ("\\ud800" escapes) are no text: U+FFFD, so that the body is valid UTF-8.
+        data=without_surrogates(body).encode("utf-8"),
         url=meta.url,
         fetched_at=meta.fetched_at,
         charset_hint="utf-8",

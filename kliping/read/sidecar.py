@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +15,11 @@ from kliping.read.urls import trusted_url
 
 
 class SidecarError(ValueError):
-    """The sidecar exists but cannot be used."""
+    """The sidecar exists but cannot be used; `refused` when it is not read on purpose."""
+
+    def __init__(self, message: str, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 @dataclass(frozen=True)
@@ -30,30 +36,99 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + ".meta.json")
 
 
-def read_sidecar(path: Path) -> Sidecar | None:
-    """The sidecar of raw file `path`, None when there is none; SidecarError when it is broken."""
+def read_sidecar(path: Path, root: Path | None = None) -> Sidecar | None:
+    """The sidecar of raw file `path`, None when there is none; SidecarError when it is broken.
+
+    With `root` (the raw folder), a sidecar that is a symlink leaving it is refused, like a raw file.
+    """
     side = sidecar_path(path)
+    name = printable_name(side.name)
     if not side.is_file():
         return None
+    if root is not None and side.is_symlink():
+        try:
+            target = side.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None  # vanished since is_file(): as if there were none
+        if not target.is_relative_to(root.resolve()):
+            raise SidecarError(f"sidecar {name} is a symlink that leaves the raw folder", refused=True)
     try:
-        raw = side.read_bytes()[: MAX_SIDECAR_BYTES + 1]
+        with side.open("rb") as fh:
+            raw = fh.read(MAX_SIDECAR_BYTES + 1)
     except OSError as exc:
-        raise SidecarError(f"sidecar {side.name} unreadable: {exc.strerror}") from exc
+        raise SidecarError(f"sidecar {name} unreadable: {exc.strerror or exc}") from exc
     if len(raw) > MAX_SIDECAR_BYTES:
-        raise SidecarError(f"sidecar {side.name} larger than {MAX_SIDECAR_BYTES} bytes")
+        raise SidecarError(f"sidecar {name} larger than {MAX_SIDECAR_BYTES} bytes")
     try:
-        doc = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SidecarError(f"sidecar {side.name} is not valid JSON: {exc}") from exc
+        doc = parse_json(raw, f"sidecar {name}")
+    except JSONProblem as exc:
+        raise SidecarError(str(exc)) from exc
     if not isinstance(doc, dict):
-        raise SidecarError(f"sidecar {side.name} is JSON but not an object")
+        raise SidecarError(f"sidecar {name} is JSON but not an object")
     return metadata_from_mapping(doc)
+
+
+def printable_name(name: str) -> str:
+    """A file name as valid one-line Unicode, for messages."""
+    return " ".join(os.fsencode(name).decode("utf-8", "backslashreplace").split())
+
+
+class JSONProblem(ValueError):
+    """Bytes that do not hold a usable JSON document; the message says why.
+
+    `undecodable` when the bytes are not UTF-8 text at all (rather than text that is not JSON).
+    """
+
+    def __init__(self, message: str, undecodable: bool = False) -> None:
+        super().__init__(message)
+        self.undecodable = undecodable
+
+
+def parse_json(raw: bytes, what: str) -> Any:
+    """The JSON document in `raw`; JSONProblem, with `what` in its message, when there is none.
+
+    Besides bad syntax, this turns into JSONProblem what json.loads raises on hostile input
+    that is no JSONDecodeError: integers longer than Python converts (ValueError) and
+    nesting deeper than the recursion limit (RecursionError).
+    """
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise JSONProblem(f"{what} is not UTF-8", undecodable=True) from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JSONProblem(
+            f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from exc
+    except RecursionError as exc:
+        raise JSONProblem(f"{what} is not usable JSON: nested too deeply") from exc
+    except ValueError as exc:
+        raise JSONProblem(f"{what} is not usable JSON: {exc}") from exc
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """Lone surrogates (from JSON escapes like "\\ud800") replaced by U+FFFD: they are no text."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 timestamp from a sidecar, a JSONL line or a WARC header; None when unusable
+    (not a string, not ISO 8601, or out of range once made UTC, e.g. '0001-01-01T00:00+01:00')."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_iso(without_surrogates(value))
+    except (ValueError, OverflowError):
+        return None
 
 
 def metadata_from_mapping(doc: dict[str, Any]) -> Sidecar:
     """url and fetched_at from a sidecar or a JSONL record; everything else kept as extras."""
     url = trusted_url(doc.get("url"))
-    fetched = doc.get("fetched_at")
-    fetched_at = parse_iso(fetched) if isinstance(fetched, str) else None
+    fetched_at = parse_timestamp(doc.get("fetched_at"))
     extra = {k: v for k, v in doc.items() if k not in ("url", "fetched_at", "html", "text")}
     return Sidecar(url, fetched_at, extra)

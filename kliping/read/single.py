@@ -6,13 +6,15 @@ import gzip
 import hashlib
 import zlib
 from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
 
 from kliping.read.files import RawFile
 from kliping.read.limits import ReadLimits
 from kliping.read.sidecar import SidecarError, read_sidecar
-from kliping.records import InputKind, RawRecord, Reject, RejectReason
+from kliping.records import InputKind, RawRecord, Reject, RejectReason, one_line
 
 _CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
 def _file_sha256(raw: RawFile) -> str | None:
@@ -40,7 +42,27 @@ def read_payload(raw: RawFile, limits: ReadLimits) -> bytes | Reject:
                     f"{raw.size} bytes, limit {limits.max_record_bytes}",
                     _file_sha256(raw),
                 )
-            return raw.path.read_bytes()
+            with raw.path.open("rb") as plain:
+                # Bounded: the file may have grown since it was listed.
+                data = plain.read(limits.max_record_bytes + 1)
+            if len(data) > limits.max_record_bytes:
+                return reject(
+                    RejectReason.TOO_LARGE,
+                    f"more than {limits.max_record_bytes} bytes (grew while being read)",
+                    _file_sha256(raw),
+                )
+            if data.startswith(GZIP_MAGIC):
+                # A page saved as the server sent it (Content-Encoding: gzip) under a plain name.
+                inner = _gunzip(data, limits.max_record_bytes)
+                if inner is _TOO_LARGE:
+                    return reject(
+                        RejectReason.TOO_LARGE,
+                        f"gzip data (under a name without .gz), more than {limits.max_record_bytes} "
+                        "bytes once decompressed",
+                        _file_sha256(raw),
+                    )
+                return data if inner is None else inner
+            return data
         if raw.size == 0:
             return reject(RejectReason.EMPTY, "empty gzip file (0 bytes)", hashlib.sha256(b"").hexdigest())
         out = bytearray()
@@ -64,6 +86,30 @@ def read_payload(raw: RawFile, limits: ReadLimits) -> bytes | Reject:
         return reject(RejectReason.UNREADABLE, f"cannot read: {exc.strerror or exc}")
 
 
+_TOO_LARGE = b"\0too large"  # a sentinel, compared by identity
+
+
+def _gunzip(data: bytes, limit: int) -> bytes | None:
+    """The content of `data` when it is one whole gzip stream of at most `limit` bytes
+    (`_TOO_LARGE` when larger); None when it is not gzip after all."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(data, limit + 1)
+    except zlib.error:
+        return None
+    if len(out) > limit:
+        return _TOO_LARGE
+    return out if d.eof else None
+
+
+def raw_root(raw: RawFile) -> Path:
+    """The raw folder a RawFile was found in (its path less its relative path)."""
+    root = raw.path
+    for _ in PurePosixPath(raw.rel).parts:
+        root = root.parent
+    return root
+
+
 def read_single(raw: RawFile, limits: ReadLimits) -> Iterator[RawRecord | Reject]:
     payload = read_payload(raw, limits)
     if isinstance(payload, Reject):
@@ -71,10 +117,11 @@ def read_single(raw: RawFile, limits: ReadLimits) -> Iterator[RawRecord | Reject
         return
     kind = InputKind.HTML if raw.file_type == "html" else InputKind.TEXT
     try:
-        side = read_sidecar(raw.path)
+        side = read_sidecar(raw.path, raw_root(raw))
     except SidecarError as exc:
         sha = hashlib.sha256(payload).hexdigest()
-        yield Reject(raw.rel, None, sha, RejectReason.MALFORMED, str(exc), None, raw.file_type)
+        reason = RejectReason.REFUSED if exc.refused else RejectReason.MALFORMED
+        yield Reject(raw.rel, None, sha, reason, one_line(str(exc)), None, raw.file_type)
         return
     yield RawRecord(
         source_path=raw.rel,

@@ -12,18 +12,25 @@ import tldextract
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+MAX_URL_CHARS = 8192
+
+
 def trusted_url(value: Any) -> str | None:
-    """A URL is trusted as source_url only when it is an absolute http(s) URL with a host."""
+    """A URL is trusted as source_url only when it is an absolute http(s) URL with a host,
+    no whitespace and nothing unprintable in it (control characters, lone surrogates)."""
     if not isinstance(value, str):
         return None
     value = value.strip()
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if not value or len(value) > MAX_URL_CHARS or not value.isprintable():
         return None
     if any(c.isspace() for c in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
         return None
     return str(value)
 

@@ -24,9 +24,9 @@ from warcio.archiveiterator import WARCIterator
 from warcio.limitreader import LimitReader
 from warcio.statusandheaders import StatusAndHeadersParser
 
-from kliping.dates import parse_iso
 from kliping.read.files import RawFile
 from kliping.read.limits import ReadLimits
+from kliping.read.sidecar import parse_timestamp
 from kliping.read.urls import trusted_url
 from kliping.records import InputKind, RawRecord, Reject, RejectReason, one_line
 
@@ -318,7 +318,7 @@ class _WarcReader:
             kind=InputKind.HTML,
             data=data,
             url=url,
-            fetched_at=parse_iso(rec.rec_headers.get_header("WARC-Date") or ""),
+            fetched_at=parse_timestamp(rec.rec_headers.get_header("WARC-Date")),
             charset_hint=_charset(content_type) if http is not None else None,
             file_type=self.raw.file_type,
             meta={"warc_record_id": record_id, "http_status": status},
