@@ -26,8 +26,15 @@ _ROLE = re.compile(r"^(?:pewarta|penulis|reporter|oleh|by|editor|redaktur)\b\s*:
 _NOT_A_PERSON = re.compile(r"\b(?:media|cyber|pt|web\s+design|development|group|network|redaksi)\b|;", re.I)
 
 
+_OPENING_WORDS = 3
+
+
 def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
+
+
+def _opening(text: str) -> str:
+    return " ".join(text.split()[:_OPENING_WORDS]).casefold()
 
 
 def _is_teaser(el: Any, own: int) -> bool:
@@ -40,12 +47,23 @@ def _is_teaser(el: Any, own: int) -> bool:
             return True
         if depth == 0:
             continue
-        if depth > 3 or len(" ".join(anc.text_content().split())) > 3 * own + 200:
+        if depth > 3 or _longer_than(anc, 3 * own + 200):
             return False
         for a in anc.iter("a"):
             words = " ".join(a.text_content().split())
             if a not in inside and len(words.split()) >= 4 and _norm(words) not in own_text:
                 return True
+    return False
+
+
+def _longer_than(el: Any, limit: int) -> bool:
+    """Whether an element's text (spaces collapsed) exceeds `limit`, reading no more than needed:
+    the box around a real paragraph may be the whole article."""
+    total = 0
+    for piece in el.itertext():
+        total += len(" ".join(piece.split())) + 1
+        if total > limit + 1:
+            return True
     return False
 
 
@@ -58,8 +76,13 @@ def front_page_reason(html: str, body: str) -> str | None:
         return f"no running text ({chars} characters in sentences)"
     tree = lxml.html.fromstring(html)
     wanted = {_norm(line) for line in running}
+    openings = {_opening(line) for line in running}
     index: dict[str, list[Any]] = {}
     for el in tree.iter(*_TEASER_TAGS):
+        # An element's whole text costs its whole subtree: look at its first words first.
+        first = next(el.itertext(), "")
+        if len(first.split()) >= _OPENING_WORDS and _opening(first) not in openings:
+            continue
         text = el.text_content()
         if 0 < len(text) <= MAX_TEASER_CHARS * 2 and (key := _norm(text)) in wanted:
             index.setdefault(key, []).append(el)

@@ -41,6 +41,10 @@ SLOW_MARKER_ENV = "KLIPING_TEST_SLOW_MARKER"
 SPECIAL = "Harga beras di Café Sederhana kini Rp 5.000 — naik dua kali lipat, kata “pedagang” di ‘pasar’ itu."
 LATIN1_SPECIAL = "Menu di Café Façade kini Rp 5.000, suhu 30° di luar, kata pemilik « bistro » itu."
 
+# Not speed checks (speed lives in bench/): the hostile cases below hung or took minutes before
+# they were fixed, so a run over this bound means the hang is back. Generous for loaded CI machines.
+HANG_GUARD_S = 120
+
 
 @pytest.fixture(scope="module")
 def rules() -> RuleSet:
@@ -228,7 +232,7 @@ def test_broken_containers_are_rejected_precisely(raw: Path, rules: RuleSet) -> 
     (raw / "good.txt.gz").write_bytes(gzip.compress(good))
     started = time.perf_counter()
     results = outcomes(raw, rules)
-    assert time.perf_counter() - started < 15
+    assert time.perf_counter() - started < HANG_GUARD_S
     assert_reject(results[("empty.html", None)], RejectReason.EMPTY)
     assert_reject(results[("blank.txt", None)], RejectReason.EMPTY)
     assert_reject(results[("empty.txt.gz", None)], RejectReason.EMPTY, "empty gzip")
@@ -378,7 +382,7 @@ def test_entity_bomb_is_not_expanded(raw: Path, rules: RuleSet) -> None:
     )
     started = time.perf_counter()
     results = outcomes(raw, rules, ReadLimits(5_000_000))
-    assert time.perf_counter() - started < 15
+    assert time.perf_counter() - started < HANG_GUARD_S
     bomb = assert_article(results[("bomb.html", None)], "Café")
     assert len(bomb.text) < 20_000 and "hahaha" not in bomb.text
     assert isinstance(results[("amp.html", None)], Article | Reject)
@@ -392,7 +396,7 @@ def test_huge_page_is_extracted(raw: Path, rules: RuleSet) -> None:
     (raw / "huge.html").write_text(page)
     started = time.perf_counter()
     result = one(raw, rules, "huge.html", ReadLimits(5_000_000))
-    assert time.perf_counter() - started < 15
+    assert time.perf_counter() - started < HANG_GUARD_S
     assert_article(result, "Café")
 
 
@@ -403,7 +407,7 @@ def test_tag_with_too_many_attributes_is_refused_quickly(raw: Path, rules: RuleS
     (raw / "fine.html").write_text(html_page(96).replace("<article>", '<article><div class="a" id="b">'))
     started = time.perf_counter()
     results = outcomes(raw, rules, ReadLimits(5_000_000))
-    assert time.perf_counter() - started < 10
+    assert time.perf_counter() - started < HANG_GUARD_S
     assert_reject(
         results[("crowded.html", None)],
         RejectReason.EXTRACT_ERROR,
@@ -420,7 +424,7 @@ def test_head_scans_stay_linear() -> None:
         started = time.perf_counter()
         assert page_url(page) is None
         assert published_meta(page) is None
-        assert time.perf_counter() - started < 2, spam
+        assert time.perf_counter() - started < HANG_GUARD_S, spam
     head = (
         '<link rel="canonical" href="https://kabar.example.id/a"><meta property="article:published_time" '
         'content="0001-01-01T00:00:00+01:00">'
@@ -465,7 +469,7 @@ def test_hanging_extraction_times_out_in_the_main_thread(
     monkeypatch.setattr(trafilatura, "bare_extraction", fake)
     started = time.perf_counter()
     result = process_record(html_record(100), rules, 0.3)
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < HANG_GUARD_S
     assert_reject(result, RejectReason.TIMEOUT, "0.3 s")
     # the limit leaves nothing behind: no timer, the previous handler, the next record fine
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
@@ -511,7 +515,7 @@ def test_hanging_extraction_times_out_in_a_worker_thread(
 
     with ThreadPoolExecutor(1) as pool:
         result, elapsed, after = pool.submit(in_thread).result(timeout=30)
-    assert elapsed < 5
+    assert elapsed < 25  # stopped by the limit, not by the fake extraction's own 30 s deadline
     assert_reject(result, RejectReason.TIMEOUT, "0.3 s")
     assert_article(after, "Café")
 
