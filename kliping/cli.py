@@ -122,13 +122,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_inspect(args: argparse.Namespace) -> int:
-    from kliping.inspect import NoDatasetError, make_console, open_dataset, show_inspect
+def _open_dataset(out: str) -> Any | None:
+    """The dataset under OUT, or None after saying on stderr why there is none."""
+    from kliping.inspect import NoDatasetError, open_dataset
 
     try:
-        data = open_dataset(Path(args.out))
+        return open_dataset(Path(out))
     except NoDatasetError as exc:
         print(f"kliping: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from kliping.inspect import make_console, show_inspect
+
+    if (data := _open_dataset(args.out)) is None:
         return 2
     show_inspect(data, make_console(), top=args.top)
     return 0
@@ -147,13 +155,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from kliping.inspect import NoDatasetError, open_dataset
     from kliping.report import write_report
 
-    try:
-        data = open_dataset(Path(args.out))
-    except NoDatasetError as exc:
-        print(f"kliping: {exc}", file=sys.stderr)
+    if (data := _open_dataset(args.out)) is None:
         return 2
     path = write_report(data, Path(args.html), top=args.top)
     size = path.stat().st_size / 1e6
