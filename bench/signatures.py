@@ -119,7 +119,7 @@ def datasketch_memo_path(docs: list[str]) -> list[np.ndarray]:
 
 
 def kliping_path(docs: list[str]) -> np.ndarray:
-    return signatures([sh.shingle_hashes(t, SHINGLE_SIZE) for t in docs], NUM_PERM, SEED)
+    return signatures([sh.shingle_hashes(t, SHINGLE_SIZE, unique=False) for t in docs], NUM_PERM, SEED)
 
 
 def _cold() -> None:

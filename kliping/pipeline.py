@@ -261,7 +261,7 @@ def process_batch(spec: BatchSpec) -> BatchSummary:
 def _articles_table(
     articles: list[Article], cfg: RunConfig, rules_version: str, flow_run_id: str, now: datetime
 ) -> pa.Table:
-    sets = [shingle_hashes(a.text, cfg.shingle_size) for a in articles]
+    sets = [shingle_hashes(a.text, cfg.shingle_size, unique=False) for a in articles]
     sigs = signatures(sets, cfg.num_perm, cfg.seed)
     schema = staging_schema(cfg.num_perm)
     columns: dict[str, Any] = {name: [getattr(a, name) for a in articles] for name in schema.names

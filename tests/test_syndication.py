@@ -23,6 +23,8 @@ from kliping.syndication.signatures import signatures, to_minhash
 def test_signatures_bit_compatible_with_datasketch(rng: random.Random) -> None:
     texts = [" ".join(article_body(rng, 3)) for _ in range(5)] + ["", "satu dua"]
     sigs = signatures([shingle_hashes(t, 5) for t in texts], 128, 1)
+    # the pipeline signs without sorting the shingle hashes: repeats do not change a minimum
+    assert np.array_equal(sigs, signatures([shingle_hashes(t, 5, unique=False) for t in texts], 128, 1))
     for text, sig in zip(texts, sigs, strict=True):
         m = MinHash(num_perm=128, seed=1, hashfunc=shingle_hash32)
         m.update_batch(shingles(tokenize(text), 5))

@@ -97,11 +97,10 @@ def token_hashes_of_text(text: str) -> U64Array:
     cps = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if cps.size == 0:
         return np.empty(0, dtype=np.uint64)
-    is_word = np.zeros(cps.size, dtype=bool)
-    bmp = cps < _BMP
-    is_word[bmp] = _word_table()[cps[bmp]]
-    for i in np.flatnonzero(~bmp):  # rare: characters beyond the BMP
-        is_word[i] = _TOKEN.fullmatch(chr(int(cps[i]))) is not None
+    is_word = _word_table()[np.minimum(cps, _BMP - 1)]
+    if cps.max() >= _BMP:  # rare: characters beyond the BMP
+        for i in np.flatnonzero(cps >= _BMP):
+            is_word[i] = _TOKEN.fullmatch(chr(int(cps[i]))) is not None
     edges = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
     starts = np.flatnonzero(edges == 1)
     ends = np.flatnonzero(edges == -1)  # exclusive
@@ -109,7 +108,8 @@ def token_hashes_of_text(text: str) -> U64Array:
         return np.empty(0, dtype=np.uint64)
     p, q = _power_tables(cps.size + 1)
     with np.errstate(over="ignore"):
-        prefix = np.cumsum(np.where(is_word, cps.astype(np.uint64), 0) * q[: cps.size], dtype=np.uint64)
+        # characters between words never enter a word's difference of prefixes: no masking
+        prefix = np.cumsum(cps.astype(np.uint64) * q[: cps.size], dtype=np.uint64)
         before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], np.uint64(0))
         poly = (prefix[ends - 1] - before) * p[ends - 1]
     return _mix64_np(poly)
@@ -133,8 +133,11 @@ def shingles(tokens: Sequence[str], size: int) -> list[tuple[str, ...]]:
     return [tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
 
 
-def shingle_hashes(text: str, size: int = DEFAULT_SHINGLE_SIZE) -> U32Array:
-    """Sorted unique 32-bit hashes of the text's word shingles (the set MinHash and Jaccard use)."""
+def shingle_hashes(text: str, size: int = DEFAULT_SHINGLE_SIZE, unique: bool = True) -> U32Array:
+    """Sorted unique 32-bit hashes of the text's word shingles (the set MinHash and Jaccard use).
+
+    `unique=False` skips the sort: a MinHash signature is the same with repeats, and signing
+    is the hot path."""
     th = token_hashes_of_text(text)
     if th.size == 0:
         return np.empty(0, dtype=np.uint32)
@@ -144,7 +147,8 @@ def shingle_hashes(text: str, size: int = DEFAULT_SHINGLE_SIZE) -> U32Array:
     with np.errstate(over="ignore"):
         for i in range(width):
             acc = acc * _MULT + th[i : i + n]
-    return np.unique((acc >> np.uint64(32)).astype(np.uint32))
+    hashes = (acc >> np.uint64(32)).astype(np.uint32)
+    return np.unique(hashes) if unique else hashes
 
 
 def jaccard(a: U32Array, b: U32Array) -> float:

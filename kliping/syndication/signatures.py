@@ -69,8 +69,10 @@ def _sign_chunk(sets: Sequence[U32Array], a: U32Array, b: U32Array, out: np.ndar
         return
     hv = fmix32(np.concatenate([sets[int(i)] for i in nonempty]))
     # (num_perm, shingles): the min-reduction then runs along contiguous memory
+    phv = np.empty((a.size, hv.size), dtype=np.uint32)
     with np.errstate(over="ignore"):
-        phv = a[:, None] * hv[None, :] + b[:, None]
+        np.multiply(a[:, None], hv[None, :], out=phv)
+        np.add(phv, b[:, None], out=phv)
     offsets = np.concatenate(([0], np.cumsum(sizes[nonempty])[:-1]))
     out[nonempty] = np.minimum.reduceat(phv, offsets, axis=1).T
 
