@@ -160,3 +160,26 @@ def test_dask_local_cluster_equals_local_run(harness: None, tmp_path: Path) -> N
     run_local(raw, tmp_path / "local", RunConfig(workers=0))
     pd.testing.assert_frame_equal(comparable(tmp_path / "dask"), comparable(tmp_path / "local"))
     assert result["counts"]["read.records"] == 17
+
+
+def test_cli_run_on_hostile_corpus(tmp_path: Path) -> None:
+    """Every kind of broken input through `kliping run`: exit 0, every record in one table."""
+    from test_rejects import write_hostile_corpus
+
+    raw, expected = write_hostile_corpus(tmp_path, random.Random(5))
+    out = tmp_path / "clean"
+    exe = Path(sys.executable).with_name("kliping")
+    proc = subprocess.run(
+        [str(exe), "run", str(raw), "--out", str(out), "--workers", "2", "--max-record-bytes", "20000"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    articles, rejects = pd.read_parquet(out / "articles"), pd.read_parquet(out / "rejects")
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("- records read:"))
+    assert (
+        line
+        == f"- records read: {len(articles) + len(rejects)} = articles {len(articles)} + rejects {len(rejects)}"
+    )
+    got = dict(zip(rejects["source_path"], rejects["reason"], strict=False))
+    assert {name: got.get(name) for name in expected} == expected
+    assert "| text |" in proc.stdout and "| jsonl |" in proc.stdout  # per input type

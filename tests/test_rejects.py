@@ -21,8 +21,10 @@ def page(rng: random.Random, title: str = "Judul berita") -> str:
     return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{paras}</article></body></html>"
 
 
-def test_hostile_corpus_fully_accounted(tmp_path: Path, rng: random.Random) -> None:
-    raw, out = tmp_path / "raw", tmp_path / "out"
+def write_hostile_corpus(tmp_path: Path, rng: random.Random) -> tuple[Path, dict[str, str]]:
+    """A raw folder of every kind of broken input beside good records; returns it and the
+    reject reason expected per broken file (the records are read with a 20,000-byte limit)."""
+    raw = tmp_path / "raw"
     raw.mkdir()
     good = "\n\n".join(article_body(rng, 5))
     expected_reject = {
@@ -67,7 +69,12 @@ def test_hostile_corpus_fully_accounted(tmp_path: Path, rng: random.Random) -> N
     ]
     (raw / "feed.jsonl").write_text("\n".join(lines) + "\n")
     os.utime(raw / "feed.jsonl")
+    return raw, expected_reject
 
+
+def test_hostile_corpus_fully_accounted(tmp_path: Path, rng: random.Random) -> None:
+    raw, expected_reject = write_hostile_corpus(tmp_path, rng)
+    out = tmp_path / "out"
     summary = run_local(raw, out, RunConfig(workers=0, max_record_bytes=20_000))
     art = pd.read_parquet(out / "articles")
     rej = pd.read_parquet(out / "rejects")
