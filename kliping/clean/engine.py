@@ -419,8 +419,11 @@ def _title_prefix(text: str, title: str | None) -> int:
     words = (title or "").split()
     if len(words) < MIN_TITLE_WORDS:
         return 0
-    m = re.match(r"\s*" + r"\s+".join(re.escape(w) for w in words) + r"\s+", text, re.IGNORECASE)
-    return m.end() if m else 0
+    # compared word by word: a regex built per title would be compiled again for every article
+    head = text.split(maxsplit=len(words))
+    if len(head) <= len(words) or [w.lower() for w in head[: len(words)]] != [w.lower() for w in words]:
+        return 0
+    return len(text) - len(head[-1])
 
 
 def _lead_match(
