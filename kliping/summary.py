@@ -23,6 +23,13 @@ def file_types(counts: dict[str, int]) -> list[tuple[str, int, int, int]]:
     ]
 
 
+def _table(header: list[str], rows: list[tuple[str, str]]) -> list[str]:
+    """A Markdown table, or nothing when it would have no rows."""
+    if not rows:
+        return []
+    return ["", f"| {' | '.join(header)} |", "|---|---:|", *(f"| {a} | {b} |" for a, b in rows)]
+
+
 def summary_markdown(s: RunSummary) -> str:
     c = s.counts
 
@@ -45,15 +52,11 @@ def summary_markdown(s: RunSummary) -> str:
         "| input type | records | articles | rejects |",
         "|---|---:|---:|---:|",
         *(f"| {t} | {r} | {a} | {j} |" for t, r, a, j in file_types(c)),
-        "",
-        "| reject reason | records |",
-        "|---|---:|",
-        *(f"| {k} | {v} |" for k, v in _prefixed(c, "reject.")),
-        "",
-        "| cleaning rule | lines removed |",
-        "|---|---:|",
-        *(f"| `{k}` | {v} |" for k, v in _prefixed(c, "removed.")),
     ]
+    out += _table(["reject reason", "records"], [(k, str(v)) for k, v in _prefixed(c, "reject.")])
+    out += _table(
+        ["cleaning rule", "lines removed"], [(f"`{k}`", str(v)) for k, v in _prefixed(c, "removed.")]
+    )
     if s.largest_clusters:
         out += ["", "| cluster | size | canonical title | outlet | published |", "|---|---:|---|---|---|"]
         out += [
