@@ -202,6 +202,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         for d, p, f, s, (declared, wire) in zip(new_ids, *columns, named, strict=True)
     ]
     all_ids = history.doc_ids + new_ids
+    all_sigs = np.vstack([history.signatures, new_sigs])  # once: 512 MB for a million articles
     article_files = [str(p) for p in sorted((previous / "articles").glob("*.parquet"))] if previous else []
 
     overrides: dict[str, tuple[str, list[dict[str, str]]]] = {}  # doc_id → text, removed after site lines
@@ -216,7 +217,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         return cluster(
             new_info,
             all_ids,
-            np.vstack([history.signatures, new_sigs]),
+            all_sigs,
             shingles_of,
             history.cluster_of,
             history.members,
@@ -235,6 +236,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         position = {d: i for i, d in enumerate(new_ids)}
         for d, sig in zip(ids, sigs, strict=True):
             new_sigs[position[d]] = sig
+            all_sigs[len(history.doc_ids) + position[d]] = sig
         result = run_cluster()
 
     new_parts = _write_new_articles(snap, staged_articles, set(new_ids), result, seq, overrides)
