@@ -11,7 +11,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any
@@ -60,7 +60,6 @@ _CROWDED_TAG = re.compile(r"""<[A-Za-z](?=(?:[^<>"']|"[^"]*"|'[^']*'){""" + str(
 _TAG_BODY = re.compile(r"""(?:[^<>"']|"[^"]*"|'[^']*')*""")
 _QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
 _UNQUOTED_VALUE = re.compile(r"""=\s*[^\s"'=<>`]*""")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RecordTimeout(BaseException):
@@ -171,17 +170,9 @@ def published_meta(html: str) -> datetime | None:
     """A full publication timestamp from the page's meta tags (trafilatura keeps only the day)."""
     for tag in _PUBLISHED_META.findall(html[:HEAD_CHARS]):
         m = _CONTENT.search(tag)
-        if m and "T" in m.group(1) and (value := _timestamp(parse_iso, m.group(1))):
+        if m and "T" in m.group(1) and (value := parse_iso(m.group(1))):
             return value
     return None
-
-
-def _timestamp(parse: Callable[[str], datetime | None], value: str) -> datetime | None:
-    """A parsed date, or None when it is out of range (year 1 in UTC+1 is before year 1 in UTC)."""
-    try:
-        return parse(value)
-    except (ValueError, OverflowError):
-        return None
 
 
 def crowded_tag(html: str) -> int | None:
@@ -208,11 +199,6 @@ def _parser_gave_up(html: str) -> str | None:
             what = "markup nested too deeply" if "depth" in entry.message.lower() else "a parser limit"
             return f"{what}: the HTML parser stopped at line {entry.line} ({entry.message.strip()})"
     return None
-
-
-def _printable(text: str) -> str:
-    """Error messages quote input: no lone surrogates in what goes into Parquet."""
-    return _SURROGATE.sub("\ufffd", text)
 
 
 def split_lines(text: str, keep_blank: bool = False) -> list[str]:
@@ -270,7 +256,7 @@ def _extract_html(record: RawRecord, html: str) -> Extracted | Reject:
     published = published_meta(html)
     source = "metadata"
     if published is None and doc.date:
-        published = _timestamp(parse_local_date, doc.date)
+        published = parse_local_date(doc.date)
         source = "metadata_date"
     return Extracted(
         record,
@@ -302,7 +288,7 @@ def _bare_extraction(record: RawRecord, html: str, url: str | None, favor_precis
     except RecursionError:
         return Reject.of(record, RejectReason.EXTRACT_ERROR, "markup nested too deeply (recursion limit)")
     except Exception as exc:  # trafilatura/lxml raise many kinds on hostile markup
-        return Reject.of(record, RejectReason.EXTRACT_ERROR, _printable(f"{type(exc).__name__}: {exc}"))
+        return Reject.of(record, RejectReason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")
 
 
 def _sitename(value: str | None) -> str | None:

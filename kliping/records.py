@@ -8,6 +8,7 @@ A step never raises on bad input: it hands on a `Reject` with a reason from
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -89,9 +90,18 @@ class Reject:
         )
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """Lone surrogates (from JSON escapes like "\\ud800", or quoted from bad input) replaced by
+    U+FFFD: they are no text, and Parquet (UTF-8) cannot hold them."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def one_line(text: str, limit: int = 300) -> str:
-    """Details are one line: collapse whitespace and cut long messages."""
-    flat = " ".join(str(text).split())
+    """Details are one line: collapse whitespace, cut long messages, no lone surrogates."""
+    flat = " ".join(without_surrogates(str(text)).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -14,8 +14,8 @@ from typing import BinaryIO
 
 from kliping.read.files import RawFile
 from kliping.read.limits import ReadLimits
-from kliping.read.sidecar import JSONProblem, metadata_from_mapping, parse_json, without_surrogates
-from kliping.records import InputKind, RawRecord, Reject, RejectReason
+from kliping.read.sidecar import JSONProblem, metadata_from_mapping, parse_json
+from kliping.records import InputKind, RawRecord, Reject, RejectReason, without_surrogates
 
 
 def _open(raw: RawFile) -> BinaryIO:

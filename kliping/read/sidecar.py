@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 from kliping.dates import parse_iso
 from kliping.read.urls import trusted_url
+from kliping.records import without_surrogates
 
 
 class SidecarError(ValueError):
@@ -107,23 +107,12 @@ def parse_json(raw: bytes, what: str) -> Any:
         raise JSONProblem(f"{what} is not usable JSON: {exc}") from exc
 
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def without_surrogates(text: str) -> str:
-    """Lone surrogates (from JSON escapes like "\\ud800") replaced by U+FFFD: they are no text."""
-    return _SURROGATES.sub("\ufffd", text)
-
-
 def parse_timestamp(value: Any) -> datetime | None:
     """An ISO 8601 timestamp from a sidecar, a JSONL line or a WARC header; None when unusable
     (not a string, not ISO 8601, or out of range once made UTC, e.g. '0001-01-01T00:00+01:00')."""
     if not isinstance(value, str):
         return None
-    try:
-        return parse_iso(without_surrogates(value))
-    except (ValueError, OverflowError):
-        return None
+    return parse_iso(without_surrogates(value))
 
 
 def metadata_from_mapping(doc: dict[str, Any]) -> Sidecar:
