@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from multiprocessing import get_context
 
-from kliping.pipeline import BatchSpec, BatchSummary, process_batch
+from kliping.pipeline import BatchSpec, BatchSummary, process_batch, worker_pool
 
 _pool: ProcessPoolExecutor | None = None
 
@@ -25,8 +24,7 @@ def batch_pool(workers: int) -> Iterator[None]:
     if workers <= 0:
         yield
         return
-    # spawn, not fork: the flow process has Prefect's threads, and forking them can deadlock.
-    _pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    _pool = worker_pool(workers)
     try:
         yield
     finally:

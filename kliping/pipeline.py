@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +205,12 @@ def process_record(record: RawRecord, rules: RuleSet, timeout_s: float) -> Artic
         return Reject.of(record, RejectReason.EXTRACT_ERROR, "out of memory while extracting")
     except Exception as exc:  # a bug on one record must not fail its batch: record it and go on
         return Reject.of(record, RejectReason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes for batches. spawn, not fork: the parent may be running threads
+    (Prefect's), and forking a process with threads can deadlock the child."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
 
 
 def process_batch(spec: BatchSpec) -> BatchSummary:

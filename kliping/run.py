@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +32,7 @@ from kliping.pipeline import (
     failed_batch,
     named_sources,
     process_batch,
+    worker_pool,
 )
 from kliping.read import RawFile, discover
 from kliping.read.files import count_ignored
@@ -594,15 +592,6 @@ def _largest(snapshot: Path, result: ClusterResult, limit: int = 5) -> list[dict
     ]  # fmt: skip
 
 
-@contextmanager
-def _pool(workers: int) -> Iterator[Callable[[BatchSpec], BatchSummary] | ProcessPoolExecutor]:
-    if workers <= 1:
-        yield process_batch
-        return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        yield pool
-
-
 def run_local(
     raw_dir: Path, out_dir: Path, config: RunConfig | None = None, wait_s: float = 0.0
 ) -> RunSummary:
@@ -613,15 +602,14 @@ def run_local(
         store.check_layout()
         store.recover()
         plan = plan_run(raw_dir, out_dir, config)
+        if config.workers <= 1:
+            return commit_run(plan, [process_batch(b) for b in plan.batches])
         summaries = []
-        with _pool(config.workers) as runner:
-            if isinstance(runner, ProcessPoolExecutor):
-                futures = [runner.submit(process_batch, b) for b in plan.batches]
-                for spec, future in zip(plan.batches, futures, strict=True):
-                    try:
-                        summaries.append(future.result())
-                    except Exception as exc:  # a crashed worker must not lose the other batches
-                        summaries.append(failed_batch(spec, exc))
-            else:
-                summaries = [runner(b) for b in plan.batches]
+        with worker_pool(config.workers) as pool:
+            futures = [pool.submit(process_batch, b) for b in plan.batches]
+            for spec, future in zip(plan.batches, futures, strict=True):
+                try:
+                    summaries.append(future.result())
+                except Exception as exc:  # a crashed worker must not lose the other batches
+                    summaries.append(failed_batch(spec, exc))
         return commit_run(plan, summaries)
