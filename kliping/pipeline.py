@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from kliping.clean.rules import RuleSet, squash
 from kliping.clean.site import line_keys
 from kliping.config import RunConfig
 from kliping.dataset import write_parquet
-from kliping.dates import find_text_date, parse_news_datetime
+from kliping.dates import find_text_date, parse_news_datetime, zone_offset
 from kliping.extract import RecordTimeout, extract, time_limit
 from kliping.read import RawFile, ReadLimits, read_file
 from kliping.read.urls import registered_domain
@@ -130,8 +130,8 @@ def outlet_domain(outlet: str | None, rules: RuleSet, evidence: str) -> str | No
 
 def _same_local_day(metadata: datetime, printed: datetime, source: str | None) -> bool:
     """Metadata that gives only a day (midnight WIB) agrees with a printed time on that day."""
-    wib = timedelta(hours=7)
-    return source == "metadata_date" and (metadata + wib).date() == (printed + wib).date()
+    local = zone_offset(None)
+    return source == "metadata_date" and metadata.astimezone(local).date() == printed.astimezone(local).date()
 
 
 def named_sources(declared: str | None, wire: str | None, rules: RuleSet) -> tuple[str, ...]:
