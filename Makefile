@@ -7,6 +7,8 @@ OUT    ?= clean
 # Prefect runs in local ephemeral mode; keep its database inside the project and send nothing out.
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+# Prefect's 20 s wait for its ephemeral API is less than a new database takes here (23-26 s).
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 export DO_NOT_TRACK ?= 1
 
 .PHONY: run test lint typecheck pytest bench screenshot install install-test clean-output

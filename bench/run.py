@@ -99,6 +99,7 @@ def child(mode: str, raw: Path, out: Path, workers: int) -> dict[str, Any]:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     }
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, mode, str(raw), str(out), str(workers)],
@@ -111,7 +112,8 @@ def child(mode: str, raw: Path, out: Path, workers: int) -> dict[str, Any]:
 
 
 def wall(cmd: list[str]) -> float:
-    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}  # fmt: skip
     t = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=True)
     return time.perf_counter() - t
