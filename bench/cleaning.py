@@ -20,8 +20,7 @@ Indonesian pages (`indonesian/<site>/*-singlepage*.html`, 26 articles of 10 outl
 For each page it measures, for vanilla trafilatura and for kliping (the real pipeline,
 `kliping.pipeline.process_record` with the built-in rule packs): the share of labelled
 boilerplate that survives, the share of content sentences kept, and whether title, author
-and date are right. A third column runs kliping with the change to `kliping/extract.py`
-proposed in `proposed_extract` below (simulated here; extract.py is not edited).
+and date are right.
 
 Section fronts (`*-mainpage.html`, 10 pages): does kliping reject them as `no_article`?
 
@@ -38,7 +37,7 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cached_property
@@ -223,48 +222,6 @@ def kliping(name: str, data: bytes) -> Output:
 
 
 # ---------------------------------------------------------------------------------------------
-# The proposed change to kliping/extract.py, simulated
-# ---------------------------------------------------------------------------------------------
-
-# The check now lives in kliping (kliping/front_page.py); the bench uses the library's own.
-from kliping.front_page import front_page_reason  # noqa: E402
-from kliping.front_page import person_author as proposed_author  # noqa: E402
-
-
-def proposed_bare_extraction(original: Callable[..., Any]) -> Callable[..., Any]:
-    """trafilatura.bare_extraction as kliping/extract.py would call it with the proposal:
-    a front page or a teaser list is no article (None → reject `no_article`), unless trafilatura's
-    precision mode finds the article behind the teasers; the author loses its role word."""
-
-    def wrapped(html: str, **kwargs: Any) -> Any:
-        doc = original(html, **kwargs)
-        if doc is None or isinstance(doc, dict):
-            return doc
-        if front_page_reason(html, doc.text or ""):
-            retry = original(html, **{**kwargs, "favor_precision": True})
-            if retry is None or isinstance(retry, dict) or front_page_reason(html, retry.text or ""):
-                return None
-            doc = retry
-        doc.author = proposed_author(doc.author)
-        return doc
-
-    return wrapped
-
-
-@contextlib.contextmanager
-def proposal() -> Iterator[None]:
-    """Run kliping with the proposal: kliping/extract.py calls `trafilatura.bare_extraction`."""
-    import trafilatura
-
-    original = trafilatura.bare_extraction
-    trafilatura.bare_extraction = proposed_bare_extraction(original)
-    try:
-        yield
-    finally:
-        trafilatura.bare_extraction = original
-
-
-# ---------------------------------------------------------------------------------------------
 # Scoring
 # ---------------------------------------------------------------------------------------------
 
@@ -375,7 +332,7 @@ def totals(scores: list[PageScore]) -> dict[str, Any]:
 # The three parts
 # ---------------------------------------------------------------------------------------------
 
-SYSTEMS = ("vanilla", "kliping", "kliping+proposal")
+SYSTEMS = ("vanilla", "kliping")
 
 
 def indonesian(labels: dict[str, Any], candidates: bool) -> dict[str, Any]:
@@ -388,8 +345,6 @@ def indonesian(labels: dict[str, Any], candidates: bool) -> dict[str, Any]:
         html = data.decode("utf-8", errors="replace")
         label = labels["pages"].get(page, {})
         outs = {"vanilla": vanilla(html), "kliping": kliping(page, data)}
-        with proposal():
-            outs["kliping+proposal"] = kliping(page, data)
         if candidates:
             _print_candidates(page, outs["vanilla"], exp, label)
         per_page[page] = {}
@@ -426,22 +381,13 @@ def _print_candidates(page: str, out: Output, exp: dict[str, Any], label: dict[s
             print(f"candidate  {page}  {line[:160]!r}")
 
 
-def mainpages() -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def mainpages() -> dict[str, str]:
+    """kliping's verdict on each section front: it must be a `no_article` reject."""
+    out: dict[str, str] = {}
     for path in sorted(INDONESIAN.glob("*/*-mainpage.html")):
-        data = path.read_bytes()
         page = f"{path.parent.name}/{path.name}"
-        plain = kliping(page, data)
-        with proposal():
-            proposed = kliping(page, data)
-        html = data.decode("utf-8", errors="replace")
-        body = _kliping_body(html)
-        out[page] = {
-            "proposed_check": front_page_reason(html, body) if body is not None else "no body",
-            "kliping": plain.rejected or f"ARTICLE ({sum(len(p.split()) for p in plain.paragraphs)} words)",
-            "kliping+proposal": proposed.rejected
-            or f"ARTICLE ({sum(len(p.split()) for p in proposed.paragraphs)} words)",
-        }
+        plain = kliping(page, path.read_bytes())
+        out[page] = plain.rejected or f"ARTICLE ({sum(len(p.split()) for p in plain.paragraphs)} words)"
     return out
 
 
@@ -465,31 +411,6 @@ def content_only() -> dict[str, Any]:
     return {"bodies": len(truth) + len(load_expected()), "removed": removed}
 
 
-def _kliping_body(html: str) -> str | None:
-    """The body trafilatura gives with kliping's settings (None: no body)."""
-    import trafilatura
-
-    from kliping.extract import _CONFIG
-
-    doc = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=True, config=_CONFIG
-    )
-    return None if doc is None or isinstance(doc, dict) else doc.text or ""
-
-
-def singlepage_checks() -> dict[str, str]:
-    """The proposed front-page check on every article page (Indonesian and English): it must pass."""
-    out: dict[str, str] = {}
-    pages = [(f"{p.parent.name}/{p.name}", p) for p in sorted(INDONESIAN.glob("*/*-singlepage*.html"))]
-    pages += [(p.stem[:12], p) for p in sorted((ENGLISH / "html").glob("*.html"))]
-    for name, path in pages:
-        html = path.read_text(encoding="utf-8", errors="replace")
-        body = _kliping_body(html)
-        reason = front_page_reason(html, body) if body is not None else None
-        out[name] = "passes" if reason is None else f"flagged: {reason}"
-    return out
-
-
 def _f1(pred: str, ref: str) -> tuple[float, float, float]:
     p, r = Counter(_WORD.findall(pred.lower())), Counter(_WORD.findall(ref.lower()))
     tp = sum((p & r).values())
@@ -511,12 +432,9 @@ def english() -> dict[str, Any]:
         html = data.decode("utf-8", errors="replace")
         ref = item["articleBody"]
         k = kliping(page, data)
-        with proposal():
-            kp = kliping(page, data)
         rows[page] = {
             "vanilla": _f1(trafilatura.extract(html) or "", ref),
             "kliping": _f1("\n".join(k.paragraphs), ref),
-            "kliping+proposal": _f1("\n".join(kp.paragraphs), ref),
         }
         if k.rejected:
             rejected[page] = k.rejected
@@ -573,14 +491,13 @@ def print_report(result: dict[str, Any]) -> None:
     print(f"{'':34}" + "".join(f"{s:>20}" for s in SYSTEMS))
     for label, fmt in ROWS:
         print(f"{label:34}" + "".join(f"{fmt(t[s]):>20}" for s in SYSTEMS))
-    for system in ("kliping", "kliping+proposal"):
-        for page, r in idn["pages"].items():
-            p = r[system]
-            if p["survived"] or p["lost"] or p["rejected"]:
-                state = p["rejected"] or f"survived {p['survived']}"
-                print(f"  {system}: {page}: {state}, lost {len(p['lost'])}")
-                for sentence in p["lost"][:2]:
-                    print(f"      lost: {sentence[:100]!r}")
+    for page, r in idn["pages"].items():
+        p = r["kliping"]
+        if p["survived"] or p["lost"] or p["rejected"]:
+            state = p["rejected"] or f"survived {p['survived']}"
+            print(f"  kliping: {page}: {state}, lost {len(p['lost'])}")
+            for sentence in p["lost"][:2]:
+                print(f"      lost: {sentence[:100]!r}")
     fields = Counter(
         f"{name}={value}" if name == "wire" else name
         for r in idn["pages"].values()
@@ -588,16 +505,9 @@ def print_report(result: dict[str, Any]) -> None:
         if value
     )
     print(f"  kliping fields set from the text: {dict(sorted(fields.items()))}")
-    print("\nSection fronts (must not become articles): kliping now | the proposed check")
-    for page, r in result["mainpages"].items():
-        print(f"  {page:36} {r['kliping'][:50]:52} | {r['proposed_check'] or 'passes'}")
-    singles = result["singlepage_checks"]
-    flagged = {k: v for k, v in singles.items() if v != "passes"}
-    print(
-        f"  the proposed check passes {len(singles) - len(flagged)} of {len(singles)} article pages; flags:"
-    )
-    for page, reason in flagged.items():
-        print(f"    {page}: {reason}")
+    print("\nSection fronts (must be rejected as no_article, not become articles):")
+    for page, verdict in result["mainpages"].items():
+        print(f"  {page:36} {verdict[:90]}")
     co = result["content_only"]
     print(f"\nThe cleaner on {co['bodies']} content-only bodies (expected + annotated) removes:")
     for r in co["removed"]:
@@ -624,7 +534,6 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "indonesian": indonesian(labels, args.candidates),
         "mainpages": mainpages(),
-        "singlepage_checks": singlepage_checks(),
         "content_only": content_only(),
         "english": english(),
     }

@@ -19,9 +19,11 @@ from typing import Any
 import lxml.etree
 import trafilatura
 from trafilatura.settings import use_config
+from trafilatura.utils import load_html
 
 from kliping.dates import parse_iso, parse_local_date
 from kliping.front_page import front_page_reason, person_author
+from kliping.loose_lede import wrap_loose_lede
 from kliping.read.decode import UndecodableError, decode_bytes
 from kliping.read.urls import trusted_url
 from kliping.records import Extracted, InputKind, RawRecord, Reject, RejectReason
@@ -234,13 +236,24 @@ def _extract_html(record: RawRecord, html: str) -> Extracted | Reject:
             "which the HTML parser takes quadratic time over",
         )
     url = record.url or page_url(html)
-    doc = _bare_extraction(record, html, url, favor_precision=False)
+    # Parsed once here: the lede repair, trafilatura (which works on its own copy) and the
+    # front-page check all read this tree.
+    try:
+        tree = load_html(html)
+    except RecordTimeout:
+        raise
+    except Exception as exc:  # lxml raises many kinds on hostile markup
+        return Reject.of(record, RejectReason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")
+    doc = None
+    if tree is not None:
+        wrap_loose_lede(tree)
+        doc = _bare_extraction(record, tree, url, favor_precision=False)
     if isinstance(doc, Reject):
         return doc
-    if doc is not None and not isinstance(doc, dict) and (reason := front_page_reason(html, doc.text or "")):
+    if doc is not None and not isinstance(doc, dict) and (reason := front_page_reason(tree, doc.text or "")):
         # a teaser list in the first extraction; a stricter one may still find the article
-        retry = _bare_extraction(record, html, url, favor_precision=True)
-        if retry is None or isinstance(retry, Reject | dict) or front_page_reason(html, retry.text or ""):
+        retry = _bare_extraction(record, tree, url, favor_precision=True)
+        if retry is None or isinstance(retry, Reject | dict) or front_page_reason(tree, retry.text or ""):
             return Reject.of(record, RejectReason.NO_ARTICLE, f"a front page or a list of links: {reason}")
         doc = retry
     if doc is None or isinstance(doc, dict):
@@ -271,11 +284,12 @@ def _extract_html(record: RawRecord, html: str) -> Extracted | Reject:
     )
 
 
-def _bare_extraction(record: RawRecord, html: str, url: str | None, favor_precision: bool) -> Any:
-    """trafilatura's extraction with metadata; a Reject when it raises on hostile markup."""
+def _bare_extraction(record: RawRecord, tree: Any, url: str | None, favor_precision: bool) -> Any:
+    """trafilatura's extraction with metadata, on a copy of `tree`; a Reject when it raises on
+    hostile markup."""
     try:
         return trafilatura.bare_extraction(
-            html,
+            tree,
             url=url,
             with_metadata=True,
             include_comments=False,

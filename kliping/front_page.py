@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import lxml.html
-
 FRONT_PAGE_TEASER_SHARE = 0.6  # of the running text's characters in teaser cards
 FRONT_PAGE_MIN_RUNNING_CHARS = 120  # less running text than this: a list of links, no article
 MAX_TEASER_CHARS = 2000  # longer elements are not teaser cards
@@ -67,14 +65,14 @@ def _longer_than(el: Any, limit: int) -> bool:
     return False
 
 
-def front_page_reason(html: str, body: str) -> str | None:
+def front_page_reason(tree: Any, body: str) -> str | None:
     """Why an extracted body is no article, or None: too little running text (a menu, a list
-    of headlines), or running text that is mostly the teasers of other articles."""
+    of headlines), or running text that is mostly the teasers of other articles. `tree` is the
+    page, parsed (lxml.html)."""
     running = [line.strip() for line in body.split("\n") if len(line.strip()) >= 40 and _RUNNING.search(line)]
     chars = sum(len(line) for line in running)
     if chars < FRONT_PAGE_MIN_RUNNING_CHARS:
         return f"no running text ({chars} characters in sentences)"
-    tree = lxml.html.fromstring(html)
     wanted = {_norm(line) for line in running}
     openings = {_opening(line) for line in running}
     index: dict[str, list[Any]] = {}

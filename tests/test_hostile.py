@@ -18,6 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import lxml.etree
 import pyarrow.parquet as pq
 import pytest
 import trafilatura
@@ -534,7 +535,8 @@ def _slow_worker_init() -> None:
     real = trafilatura.bare_extraction
 
     def slow(html: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(html, str) and marker in html:
+        page = html if isinstance(html, str) else lxml.etree.tostring(html, encoding="unicode")
+        if marker in page:
             time.sleep(60)
         return real(html, *args, **kwargs)
 
