@@ -101,6 +101,18 @@ def _estimate_records(raw: RawFile) -> int:
     return 1
 
 
+def batch_target(estimated: int, config: RunConfig) -> int:
+    """Records per batch: at most `batch_size` (more only to stay under MAX_BATCHES), in a
+    number of batches that is a whole multiple of the workers. With 300 records and batches
+    of 200 on two workers, one worker would do 200 while the other stops at 100: the run takes
+    2/3 longer than two batches of 150."""
+    size = max(config.batch_size, -(-estimated // MAX_BATCHES))
+    count = max(1, -(-estimated // size))
+    if config.workers > 1:
+        count = min(-(-count // config.workers) * config.workers, MAX_BATCHES, max(1, estimated))
+    return max(1, -(-estimated // count))
+
+
 def plan_run(raw_dir: Path, out_dir: Path, config: RunConfig, flow_run_id: str | None = None) -> RunPlan:
     """Find the raw files that changed since the last commit and cut them into batches."""
     if not raw_dir.is_dir():
@@ -119,7 +131,7 @@ def plan_run(raw_dir: Path, out_dir: Path, config: RunConfig, flow_run_id: str |
     store.work_dir(run_id)
     staging = str(store.work / run_id)
     estimated = sum(_estimate_records(f) for f in files)
-    batch_size = max(config.batch_size, -(-estimated // MAX_BATCHES))
+    batch_size = batch_target(estimated, config)
     batches: list[BatchSpec] = []
     current: list[RawFile] = []
     weight = 0

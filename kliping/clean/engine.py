@@ -36,7 +36,6 @@ TAIL_ISLAND_RULE = "core.tail_island"
 MAX_HEADLINE_WORDS = 30
 MAX_HEADLINE_CHARS = 220
 _CLOSING_PUNCT = (".", ",", ";", ":")
-_SPACE = re.compile(r"\s+")
 _TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]{2,40}$")
 # A site name around a title: 'Judul - Kompas.com', 'Judul | Republika Online', 'KapanLagi.com: Judul'.
 _SITE_SUFFIX = re.compile(r"\s+[-|–—]\s+([^|–—]{2,40})$")
@@ -90,7 +89,7 @@ class _Line:
 
 
 def _norm(text: str) -> str:
-    return _SPACE.sub(" ", text).strip().casefold()
+    return " ".join(text.split()).casefold()
 
 
 def title_variants(title: str) -> set[str]:
@@ -102,8 +101,9 @@ def title_variants(title: str) -> set[str]:
     return out
 
 
-def looks_like_headline(line: _Line, following: _Line | None, repeated: bool) -> bool:
-    """A first line reads as a headline: short, no closing full stop, and set apart or repeated.
+def looks_like_headline(line: _Line, following: _Line | None, rest: list[_Line]) -> bool:
+    """A first line reads as a headline: short, no closing full stop, and set apart or repeated
+    in `rest`, the lines after it.
 
     Without blank lines to set it apart, a short line followed by a much longer sentence
     that does end with a full stop reads as a headline too.
@@ -113,8 +113,11 @@ def looks_like_headline(line: _Line, following: _Line | None, repeated: bool) ->
         return False
     if line.text.rstrip("”\"' ").endswith(_CLOSING_PUNCT):
         return False
-    if line.blank_after or repeated:
+    if line.blank_after:
         return True
+    own = _norm(line.text)
+    if any(len(x.text.split()) == len(words) and _norm(x.text) == own for x in rest):
+        return True  # repeated (compared only where the word counts agree: cheap, and necessary)
     return (
         following is not None
         and len(following.text.split()) >= 2 * len(words)
@@ -230,9 +233,8 @@ def clean_lines(lines: list[str], rules: RuleSet, *, title: str | None = None, e
     found_title = title
     if kept and title is None:
         first = kept[0]
-        repeated = any(_norm(x.text) == _norm(first.text) for x in kept[1:])
         following = kept[1] if len(kept) > 1 else None
-        if not _starts_with_dateline(first.text, rules) and looks_like_headline(first, following, repeated):
+        if not _starts_with_dateline(first.text, rules) and looks_like_headline(first, following, kept[1:]):
             found_title = first.text
             take(first, TITLE_RULE, first.text)
             kept = kept[1:]
@@ -334,7 +336,12 @@ def _apply_line_rules(
             continue
         line = content[pos]
         hit: tuple[Rule, re.Match[str]] | None = None
-        for rule in (*head_rules, *line_rules) if pos < body_start else line_rules:
+        in_head = pos < body_start
+        candidates = (*head_rules, *line_rules) if in_head else line_rules
+        screen = rules.whole_line_screen(in_head)
+        if len(line.text) > rules.longest_line_match or (screen and not screen.fullmatch(line.text)):
+            candidates = ()  # no rule can match: most body lines
+        for rule in candidates:
             m = rule.match_line(line.text)
             if m:
                 hit = (rule, m)
@@ -500,7 +507,8 @@ def _trail_spans(line: _Line, rules: RuleSet, take: Take, fields: dict[str, str]
 
 def _tag(texts: list[str], rules: RuleSet, fields: dict[str, str]) -> None:
     """Tag rules: the first match in text order sets a field; nothing is removed."""
-    taggers = rules.taggers()
+    article = "\n".join(texts)
+    taggers = [rule for rule in rules.taggers() if rule.may_match(article)]
     if not taggers:
         return
     for text in texts:

@@ -18,7 +18,7 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,10 @@ class Rule:
     take_next: bool = False
     match_examples: tuple[str, ...] = ()
     keep_examples: tuple[str, ...] = ()
+    # Patterns of which one must occur in an article for the rule to match anywhere in it: one
+    # search of the whole text spares a search of every paragraph (a tag rule's pattern opens
+    # with a case-insensitive alternation, which the regex engine tries at every position).
+    requires: tuple[re.Pattern[str], ...] = ()
 
     def fields(self, m: re.Match[str]) -> dict[str, str]:
         """Named groups of a match, folded onto column names ('outlet2' → 'outlet')."""
@@ -82,6 +86,10 @@ class Rule:
         """For tag rules: the pattern anywhere in a paragraph."""
         return self.regex.search(text)
 
+    def may_match(self, article: str) -> bool:
+        """False when the rule cannot match anywhere in `article` (its `requires` are absent)."""
+        return not self.requires or any(r.search(article) for r in self.requires)
+
 
 @dataclass(frozen=True)
 class RuleSet:
@@ -95,14 +103,59 @@ class RuleSet:
 
     def by_scope(self, scope: str) -> tuple[Rule, ...]:
         """The rules that remove text in a scope (tag rules remove nothing: see `taggers`)."""
-        return tuple(r for r in self.rules if r.scope == scope and r.action != "tag")
+        return self._scopes.get(scope, ())
 
     def taggers(self) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.action == "tag")
+        return self._scopes.get("tag", ())
+
+    def whole_line_screen(self, with_head: bool) -> re.Pattern[str] | None:
+        """One regex that fullmatches every line any whole-line rule (line, and head when
+        `with_head`) can match: a line it rejects skips the rules' loop. None when the
+        patterns cannot be combined (a back-reference)."""
+        return self._screens[with_head]
+
+    @cached_property
+    def _screens(self) -> dict[bool, re.Pattern[str] | None]:
+        line, head = self.by_scope("line"), self.by_scope("head")
+        return {False: _alternation(line), True: _alternation((*head, *line))}
+
+    @cached_property
+    def longest_line_match(self) -> int:
+        """No whole-line rule (line, head) matches a line longer than this: most body
+        paragraphs are, and skip the rules at once."""
+        return max((r.max_chars for r in (*self.by_scope("line"), *self.by_scope("head"))), default=0)
+
+    @cached_property
+    def _scopes(self) -> dict[str, tuple[Rule, ...]]:
+        """Rules grouped once: the engine asks for a scope's rules on every line."""
+        out: dict[str, tuple[Rule, ...]] = {}
+        for rule in self.rules:
+            key = "tag" if rule.action == "tag" else rule.scope
+            out[key] = (*out.get(key, ()), rule)
+        return out
 
     def wire_name(self, printed: str) -> str:
         """'REUTERS' → 'Reuters', 'Agence France-Presse' → 'AFP'; an unknown name as printed."""
         return self.wires.get(squash(printed), printed.strip())
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=")
+
+
+def _alternation(rules: tuple[Rule, ...]) -> re.Pattern[str] | None:
+    """The rules' patterns as one alternation, each under its own case flag, groups unnamed."""
+    parts = []
+    for rule in rules:
+        pattern = rule.regex.pattern
+        if _BACKREF.search(pattern):
+            return None
+        flag = "i" if rule.regex.flags & re.IGNORECASE else "-i"
+        parts.append(f"(?{flag}:{_NAMED_GROUP.sub('(?:', pattern)})")
+    try:
+        return re.compile("|".join(parts)) if parts else None
+    except re.error:
+        return None
 
 
 def _wire_alternation(names: list[str]) -> str:
@@ -151,6 +204,13 @@ def _compile(pack_path: Path, raw: dict[str, Any], fragments: dict[str, str]) ->
         regex = re.compile(_expand(pack_path, rid, raw["pattern"], fragments), flags)
     except (KeyError, TypeError, re.error) as exc:
         raise RulePackError(f"{pack_path.name}: rule {rid}: bad or missing pattern: {exc}") from exc
+    requires = raw.get("requires", [])
+    if isinstance(requires, str):
+        requires = [requires]
+    try:
+        required = tuple(re.compile(_expand(pack_path, rid, str(r), fragments), flags) for r in requires)
+    except (TypeError, re.error) as exc:
+        raise RulePackError(f"{pack_path.name}: rule {rid}: bad `requires` pattern: {exc}") from exc
     for group in regex.groupindex:
         if group.rstrip("0123456789") not in FIELDS:
             raise RulePackError(f"{pack_path.name}: rule {rid}: group {group!r} is not a column ({FIELDS})")
@@ -170,6 +230,7 @@ def _compile(pack_path: Path, raw: dict[str, Any], fragments: dict[str, str]) ->
         take_next=bool(raw.get("take_next", False)),
         match_examples=tuple(raw.get("match", ())),
         keep_examples=tuple(raw.get("keep", ())),
+        requires=required,
     )
 
 

@@ -23,7 +23,7 @@ def trusted_url(value: Any) -> str | None:
     value = value.strip()
     if not value or len(value) > MAX_URL_CHARS or not value.isprintable():
         return None
-    if any(c.isspace() for c in value):
+    if len(value.split(maxsplit=1)) > 1:  # whitespace inside
         return None
     try:
         parts = urlsplit(value)

@@ -20,6 +20,14 @@ def test_rule_has_examples(rule: Rule) -> None:
     assert rule.match_examples, f"{rule.id} has no positive example"
 
 
+@pytest.mark.parametrize("rule", [r for r in RULES.rules if r.requires], ids=_ids)
+def test_rule_requires_hold_for_its_examples(rule: Rule) -> None:
+    """`requires` is a necessary condition: every text the rule matches satisfies it."""
+    for example in rule.match_examples:
+        assert rule.may_match(f"{FILLER}\n{example}"), (rule.id, example)
+    assert not rule.may_match(FILLER)
+
+
 @pytest.mark.parametrize("rule", RULES.rules, ids=_ids)
 def test_rule_removes_its_examples(rule: Rule) -> None:
     for example in rule.match_examples:
