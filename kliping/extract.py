@@ -236,8 +236,9 @@ def _extract_html(record: RawRecord, html: str) -> Extracted | Reject:
             "which the HTML parser takes quadratic time over",
         )
     url = record.url or page_url(html)
-    # Parsed once here: the lede repair, trafilatura (which works on its own copy) and the
-    # front-page check all read this tree.
+    # Parsed here for the lede repair and the front-page check. trafilatura copies a tree it is
+    # given, and a copy costs more than its own parse: it gets the page as text unless the
+    # repair changed the tree.
     try:
         tree = load_html(html)
     except RecordTimeout:
@@ -245,14 +246,15 @@ def _extract_html(record: RawRecord, html: str) -> Extracted | Reject:
     except Exception as exc:  # lxml raises many kinds on hostile markup
         return Reject.of(record, RejectReason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")
     doc = None
+    page: Any = html
     if tree is not None:
-        wrap_loose_lede(tree)
-        doc = _bare_extraction(record, tree, url, favor_precision=False)
+        page = tree if wrap_loose_lede(tree) else html
+        doc = _bare_extraction(record, page, url, favor_precision=False)
     if isinstance(doc, Reject):
         return doc
     if doc is not None and not isinstance(doc, dict) and (reason := front_page_reason(tree, doc.text or "")):
         # a teaser list in the first extraction; a stricter one may still find the article
-        retry = _bare_extraction(record, tree, url, favor_precision=True)
+        retry = _bare_extraction(record, page, url, favor_precision=True)
         if retry is None or isinstance(retry, Reject | dict) or front_page_reason(tree, retry.text or ""):
             return Reject.of(record, RejectReason.NO_ARTICLE, f"a front page or a list of links: {reason}")
         doc = retry
@@ -284,12 +286,12 @@ def _extract_html(record: RawRecord, html: str) -> Extracted | Reject:
     )
 
 
-def _bare_extraction(record: RawRecord, tree: Any, url: str | None, favor_precision: bool) -> Any:
-    """trafilatura's extraction with metadata, on a copy of `tree`; a Reject when it raises on
-    hostile markup."""
+def _bare_extraction(record: RawRecord, page: Any, url: str | None, favor_precision: bool) -> Any:
+    """trafilatura's extraction with metadata from the page (HTML text, or a parsed tree, which
+    trafilatura copies); a Reject when it raises on hostile markup."""
     try:
         return trafilatura.bare_extraction(
-            tree,
+            page,
             url=url,
             with_metadata=True,
             include_comments=False,

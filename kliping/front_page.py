@@ -35,6 +35,16 @@ def _opening(text: str) -> str:
     return " ".join(text.split()[:_OPENING_WORDS]).casefold()
 
 
+def _first_words(el: Any) -> str:
+    """`_opening` of the element's text, reading only as much of it as that takes."""
+    text = ""
+    for piece in el.itertext():
+        text += piece
+        if len(text.split(maxsplit=_OPENING_WORDS)) > _OPENING_WORDS:  # the last word is whole
+            break
+    return _opening(text)
+
+
 def _is_teaser(el: Any, own: int) -> bool:
     """A paragraph in a teaser card: a link itself, or in a small box (at most ~3× its own text)
     that also holds a headline link (4+ words) to another page."""
@@ -78,8 +88,11 @@ def front_page_reason(tree: Any, body: str) -> str | None:
     index: dict[str, list[Any]] = {}
     for el in tree.iter(*_TEASER_TAGS):
         # An element's whole text costs its whole subtree: look at its first words first.
-        first = next(el.itertext(), "")
-        if len(first.split()) >= _OPENING_WORDS and _opening(first) not in openings:
+        first = el.text or ""
+        if len(first.split(maxsplit=_OPENING_WORDS)) > _OPENING_WORDS:  # three whole words
+            if _opening(first) not in openings:
+                continue
+        elif _first_words(el) not in openings:
             continue
         text = el.text_content()
         if 0 < len(text) <= MAX_TEASER_CHARS * 2 and (key := _norm(text)) in wanted:

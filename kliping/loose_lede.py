@@ -31,11 +31,10 @@ _INLINE = frozenset(
 )
 _SENTENCE = re.compile(r"\w[.!?][\"'”’)]*(?:\s|$)")
 # Boxes with a loose text node of their own (text or an inline child's tail): the only
-# candidates, found in C rather than by walking every element in Python.
-_BOXES = lxml.etree.XPath(
-    "//*[self::div or self::span or self::td or self::section or self::article or self::font]"
-    "[text()[normalize-space()]]"
-)
+# candidates, found in C rather than by walking every element in Python (a union of one path
+# per tag: twice as fast as one path testing each element's tag).
+_BOX_TAGS = ("div", "span", "td", "section", "article", "font")
+_BOXES = lxml.etree.XPath("|".join(f"//{tag}[text()[normalize-space()]]" for tag in _BOX_TAGS))
 _HOLDS_BLOCK = lxml.etree.XPath("boolean(.//p or .//div or .//br or .//table or .//ul or .//ol)")
 
 
@@ -45,7 +44,8 @@ def _runs(box: Any) -> list[tuple[Any, str | None, list[Any]]]:
     runs: list[tuple[Any, str | None, list[Any]]] = []
     before, text, inline = None, box.text, []
     for child in box:
-        if isinstance(child.tag, str) and child.tag in _INLINE and not _HOLDS_BLOCK(child):
+        inline_tag = isinstance(child.tag, str) and child.tag in _INLINE
+        if inline_tag and (not len(child) or not _HOLDS_BLOCK(child)):
             inline.append(child)
             continue
         runs.append((before, text, inline))

@@ -55,6 +55,8 @@ BYTES_PER_CONTAINER_RECORD = 40_000
 # Prefect's ephemeral API fails after a few thousand task runs in one flow: batches grow
 # for very large runs so that a run never has more than this many.
 MAX_BATCHES = 400
+# Batches are not cut smaller than this to give every worker two rounds of them.
+MIN_BALANCED_BATCH = 50
 ROWS_PER_PART = 50_000
 
 
@@ -103,13 +105,16 @@ def _estimate_records(raw: RawFile) -> int:
 
 def batch_target(estimated: int, config: RunConfig) -> int:
     """Records per batch: at most `batch_size` (more only to stay under MAX_BATCHES), in a
-    number of batches that is a whole multiple of the workers. With 300 records and batches
-    of 200 on two workers, one worker would do 200 while the other stops at 100: the run takes
-    2/3 longer than two batches of 150."""
+    number of batches that is a whole multiple of the workers, at least two rounds of them when
+    there is enough work. With 300 records and batches of 200 on two workers, one worker would
+    do 200 while the other stops at 100: the run would take 1/3 longer than with four of 75."""
     size = max(config.batch_size, -(-estimated // MAX_BATCHES))
     count = max(1, -(-estimated // size))
     if config.workers > 1:
-        count = min(-(-count // config.workers) * config.workers, MAX_BATCHES, max(1, estimated))
+        rounds = -(-count // config.workers)
+        if estimated >= MIN_BALANCED_BATCH * 2 * config.workers:
+            rounds = max(rounds, 2)  # a worker done early takes a second batch: pages differ in cost
+        count = min(rounds * config.workers, MAX_BATCHES, max(1, estimated))
     return max(1, -(-estimated // count))
 
 
@@ -217,11 +222,17 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
 
     overrides: dict[str, tuple[str, list[dict[str, str]]]] = {}  # doc_id → text, removed after site lines
 
+    shingle_memo: dict[str, U32Array] = {}  # both clusterings ask for many of the same
+
     def shingles_of(ids: list[str]) -> dict[str, U32Array]:
-        texts = _read_columns(staged_articles + article_files, ["doc_id", "text"], ids)
-        found = dict(zip(texts.column("doc_id").to_pylist(), texts.column("text").to_pylist(), strict=True))
-        found.update({d: overrides[d][0] for d in ids if d in overrides})
-        return {d: shingle_hashes(t, cfg.shingle_size) for d, t in found.items()}
+        missing = [d for d in ids if d not in shingle_memo]
+        if missing:
+            texts = _read_columns(staged_articles + article_files, ["doc_id", "text"], missing)
+            col = zip(texts.column("doc_id").to_pylist(), texts.column("text").to_pylist(), strict=True)
+            found = dict(col)
+            found.update({d: overrides[d][0] for d in missing if d in overrides})
+            shingle_memo.update({d: shingle_hashes(t, cfg.shingle_size) for d, t in found.items()})
+        return {d: shingle_memo[d] for d in ids if d in shingle_memo}
 
     def run_cluster() -> ClusterResult:
         return cluster(
@@ -240,6 +251,8 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     overrides.update(_learn_site_lines(site, meta, result, staged_articles, counts))
     if overrides:  # texts changed: sign them again and cluster on what is left
         ids = list(overrides)
+        for d in ids:
+            shingle_memo.pop(d, None)
         sigs = signatures(
             [shingle_hashes(overrides[d][0], cfg.shingle_size) for d in ids], cfg.num_perm, cfg.seed
         )

@@ -205,3 +205,26 @@ def test_vectorised_word_hashes_equal_plain_python(text: str) -> None:
 
     expected = np.array([token_hash(t) for t in tokenize(text)], dtype=np.uint64)
     assert np.array_equal(token_hashes_of_text(text), expected)
+
+
+def test_plausible_keeps_every_candidate_that_reaches_the_threshold(rng: random.Random) -> None:
+    """The signature pre-check before exact Jaccard drops strangers, never a pair at or above
+    the threshold (copies at falling similarity, down to below it)."""
+    from kliping.syndication.clusters import candidate_rows, plausible
+
+    texts: list[str] = []
+    pool = [sentence(rng) for _ in range(60)]  # shared sentences: strangers meet in bands
+    for _ in range(60):
+        body = [" ".join(rng.choice(pool) for _ in range(3)) for _ in range(6)]
+        texts.append(" ".join(body))
+        for keep in (6, 4, 3, 2):
+            words = " ".join(body[:keep]).split()
+            texts.append(" ".join(w if rng.random() > 0.05 else "ganti" for w in words))
+    sets = [shingle_hashes(t) for t in texts]
+    sigs = signatures(sets)
+    for threshold in (0.3, 0.4, 0.6):
+        rows = candidate_rows(sigs, np.ones(len(texts), dtype=bool), threshold)
+        kept = {tuple(p) for p in plausible(sigs, rows, threshold).tolist()}
+        reaching = {tuple(p) for p in rows.tolist() if jaccard(sets[p[0]], sets[p[1]]) >= threshold}
+        assert reaching and reaching <= kept
+        assert len(kept) < len(rows)  # and it does drop strangers

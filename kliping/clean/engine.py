@@ -508,7 +508,8 @@ def _trail_spans(line: _Line, rules: RuleSet, take: Take, fields: dict[str, str]
 def _tag(texts: list[str], rules: RuleSet, fields: dict[str, str]) -> None:
     """Tag rules: the first match in text order sets a field; nothing is removed."""
     article = "\n".join(texts)
-    taggers = [rule for rule in rules.taggers() if rule.may_match(article)]
+    seen: dict[re.Pattern[str], bool] = {}
+    taggers = [rule for rule in rules.taggers() if rule.may_match(article, seen)]
     if not taggers:
         return
     for text in texts:

@@ -86,9 +86,18 @@ class Rule:
         """For tag rules: the pattern anywhere in a paragraph."""
         return self.regex.search(text)
 
-    def may_match(self, article: str) -> bool:
-        """False when the rule cannot match anywhere in `article` (its `requires` are absent)."""
-        return not self.requires or any(r.search(article) for r in self.requires)
+    def may_match(self, article: str, seen: dict[re.Pattern[str], bool] | None = None) -> bool:
+        """False when the rule cannot match anywhere in `article` (its `requires` are absent).
+        `seen` remembers searches already made in this article: rules share their `requires`."""
+        if not self.requires:
+            return True
+        seen = {} if seen is None else seen
+        for pattern in self.requires:
+            if pattern not in seen:
+                seen[pattern] = pattern.search(article) is not None
+            if seen[pattern]:
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -208,7 +217,8 @@ def _compile(pack_path: Path, raw: dict[str, Any], fragments: dict[str, str]) ->
     if isinstance(requires, str):
         requires = [requires]
     try:
-        required = tuple(re.compile(_expand(pack_path, rid, str(r), fragments), flags) for r in requires)
+        # case-sensitive whatever the rule's `case`: rules sharing a pattern share its search
+        required = tuple(re.compile(_expand(pack_path, rid, str(r), fragments)) for r in requires)
     except (TypeError, re.error) as exc:
         raise RulePackError(f"{pack_path.name}: rule {rid}: bad `requires` pattern: {exc}") from exc
     for group in regex.groupindex:

@@ -155,5 +155,12 @@ def jaccard(a: U32Array, b: U32Array) -> float:
     """Exact Jaccard similarity of two sorted unique hash sets."""
     if a.size == 0 and b.size == 0:
         return 1.0
-    inter = np.intersect1d(a, b, assume_unique=True).size
+    if a.size > b.size:
+        a, b = b, a
+    if a.size == 0:
+        return 0.0
+    # binary search of the smaller set in the larger: no sort of both, as intersect1d does
+    at = np.searchsorted(b, a)
+    at[at == b.size] = 0
+    inter = int(np.count_nonzero(b[at] == a))
     return float(inter) / float(a.size + b.size - inter)
