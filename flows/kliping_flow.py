@@ -7,6 +7,7 @@ that do I/O and can fail for passing reasons.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from kliping.syndication.shingles import DEFAULT_SHINGLE_SIZE
 from kliping.syndication.signatures import DEFAULT_NUM_PERM
 
 FLOW_NAME = "kliping"
+# The per-file table artifact lists at most this many files: the UI shows a table, not a dataset.
+MAX_FILE_ROWS = 1_000
 
 
 @task(name="plan", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -58,24 +61,43 @@ def batch_task(spec: BatchSpec) -> BatchSummary:
 
 
 @flow(name="kliping-batches", validate_parameters=False)
-def batches_flow(plan: RunPlan) -> list[BatchSummary]:
-    """The batch tasks of one run, on whatever task runner this subflow is given (threads or Dask)."""
+def batches_flow(plan_file: str) -> list[BatchSummary]:
+    """The batch tasks of one run, on whatever task runner this subflow is given (threads or Dask).
+
+    The plan comes as the path of a file: a subflow's parameters are sent to the Prefect API,
+    and a plan listing 10,000 files made a request the API refused (HTTP 422)."""
+    plan = load_plan(plan_file)
     futures = batch_task.map(plan.batches)
     return [_settle(spec, future) for spec, future in zip(plan.batches, futures, strict=True)]
+
+
+def save_plan(plan: RunPlan) -> Path:
+    """The plan, pickled into the run's own staging folder (removed with it)."""
+    path = Path(plan.batches[0].staging_dir) / "plan.pickle"
+    path.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
+    return path
+
+
+def load_plan(plan_file: str) -> RunPlan:
+    plan = pickle.loads(Path(plan_file).read_bytes())
+    if not isinstance(plan, RunPlan):
+        raise TypeError(f"{plan_file} holds no run plan")
+    return plan
 
 
 def run_batches(plan: RunPlan, dask_address: str | None) -> list[BatchSummary]:
     if not plan.batches:
         return []
+    plan_file = str(save_plan(plan))
     if dask_address:
         from prefect_dask.task_runners import DaskTaskRunner
 
         # On Dask, workers run batches in their own processes; the raw and output folders must
         # be on storage every worker can reach at the same path.
         runner = DaskTaskRunner(address=dask_address)
-        return batches_flow.with_options(task_runner=runner)(plan)  # type: ignore[arg-type]
+        return batches_flow.with_options(task_runner=runner)(plan_file)  # type: ignore[arg-type]
     with batch_pool(plan.config.workers):
-        return batches_flow(plan)
+        return batches_flow(plan_file)
 
 
 @task(name="commit", cache_policy=NO_CACHE)
@@ -99,11 +121,18 @@ def publish(summary: RunSummary) -> None:
     create_markdown_artifact(markdown=summary_markdown(summary), key="kliping-run-summary",
                              description="kliping run summary")  # fmt: skip
     if summary.per_file:
+        # files with rejects first; a run of many files lists MAX_FILE_ROWS of them
+        files = sorted(summary.per_file, key=lambda f: f[4] == 0)[:MAX_FILE_ROWS]
         rows = [
             {"source_path": p, "type": t, "records": r, "articles": a, "rejects": j}
-            for p, t, r, a, j in summary.per_file
+            for p, t, r, a, j in files
         ]
-        create_table_artifact(table=rows, key="kliping-files", description="records per input file")
+        shown = (
+            ""
+            if len(files) == len(summary.per_file)
+            else (f" ({len(files):,} of {len(summary.per_file):,} files: those with rejects first)")
+        )
+        create_table_artifact(table=rows, key="kliping-files", description=f"records per input file{shown}")
 
 
 @flow(name=FLOW_NAME, validate_parameters=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -297,18 +297,31 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     )
 
 
+def _line_key_slices(
+    meta: pa.Table, rows: int = 10_000
+) -> Iterator[tuple[list[str], list[str | None], list[list[int]]]]:
+    """(doc ids, domains, line keys) a slice at a time: as Python lists, the line keys of a
+    100k-article run would take hundreds of MB at once."""
+    for start in range(0, meta.num_rows, rows):
+        part = meta.slice(start, rows)
+        yield (
+            part.column("doc_id").to_pylist(),
+            part.column("source_domain").to_pylist(),
+            part.column("line_keys").to_pylist(),
+        )
+
+
 def _learn_site_lines(
     site: SiteLines, meta: pa.Table, result: ClusterResult, staged: list[str], counts: Counter[str]
 ) -> dict[str, tuple[str, list[dict[str, str]]]]:
     """Count the run's short lines per outlet and cluster; strip the lines learned as boilerplate."""
-    ids = meta.column("doc_id").to_pylist()
-    domains = meta.column("source_domain").to_pylist()
-    keys = meta.column("line_keys").to_pylist()
-    for doc_id, domain, doc_keys in zip(ids, domains, keys, strict=True):
-        site.observe(domain, doc_keys, result.assignments[doc_id].cluster_id)
+    for ids, domains, keys in _line_key_slices(meta):
+        for doc_id, domain, doc_keys in zip(ids, domains, keys, strict=True):
+            site.observe(domain, doc_keys, result.assignments[doc_id].cluster_id)
     learned = site.learned_all()
     affected = [
         (d, domain)
+        for ids, domains, keys in _line_key_slices(meta)
         for d, domain, doc_keys in zip(ids, domains, keys, strict=True)
         if domain in learned and learned[domain].intersection(doc_keys)
     ]

@@ -66,6 +66,18 @@ def test_flow_with_process_pool_equals_library(harness: None, tmp_path: Path) ->
             response.raise_for_status()
             return list(response.json())
 
+    async def read_subflow_parameters() -> list[dict[str, Any]]:
+        async with get_client() as client:
+            body = {"flow_runs": {"parent_flow_run_id": {"any_": [flow_run_id]}}, "limit": 10, "offset": 0}
+            response = await client._client.post("/flow_runs/filter", json=body)
+            response.raise_for_status()
+            return [run["parameters"] for run in response.json()]
+
+    # The batches subflow's parameters (stored by the API) are one path, not the plan's file
+    # list: a plan of 10,000 files made a request the API refused.
+    (params,) = asyncio.run(read_subflow_parameters())
+    assert set(params) == {"plan_file"} and params["plan_file"].endswith("plan.pickle")
+
     arts = asyncio.run(read_artifacts())
     mine = [a for a in arts if a["flow_run_id"] == flow_run_id]
     assert {a["key"] for a in mine} == {"kliping-run-summary", "kliping-files"}
