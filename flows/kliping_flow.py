@@ -10,7 +10,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -31,19 +31,21 @@ from kliping.syndication.shingles import DEFAULT_SHINGLE_SIZE
 from kliping.syndication.signatures import DEFAULT_NUM_PERM
 
 FLOW_NAME = "kliping"
+T = TypeVar("T")
 # The per-file table artifact lists at most this many files: the UI shows a table, not a dataset.
 MAX_FILE_ROWS = 1_000
 
 
 @task(name="plan", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def plan_task(raw_dir: str, out_dir: str, config: RunConfig, flow_run_id: str) -> RunPlan:
+def plan_task(raw_dir: str, out_dir: str, config: RunConfig, flow_run_id: str) -> str:
+    """Plan the run; returns the path of the plan's file (see `save`)."""
     plan = plan_run(Path(raw_dir), Path(out_dir), config, flow_run_id)
     get_run_logger().info(
         "%d files to read in %d batches; %d unchanged files skipped",
         len(plan.files), len(plan.batches), plan.skipped_files,
     )  # fmt: skip
     progress.emit("planned", files=len(plan.files), batches=len(plan.batches), skipped=plan.skipped_files)
-    return plan
+    return save(plan, plan, "plan.pickle")
 
 
 @task(
@@ -61,34 +63,38 @@ def batch_task(spec: BatchSpec) -> BatchSummary:
 
 
 @flow(name="kliping-batches", validate_parameters=False)
-def batches_flow(plan_file: str) -> list[BatchSummary]:
-    """The batch tasks of one run, on whatever task runner this subflow is given (threads or Dask).
-
-    The plan comes as the path of a file: a subflow's parameters are sent to the Prefect API,
-    and a plan listing 10,000 files made a request the API refused (HTTP 422)."""
-    plan = load_plan(plan_file)
+def batches_flow(plan_file: str) -> str:
+    """The batch tasks of one run, on whatever task runner this subflow is given (threads or Dask);
+    returns the path of the file holding their summaries."""
+    plan = load(plan_file, RunPlan)
     futures = batch_task.map(plan.batches)
-    return [_settle(spec, future) for spec, future in zip(plan.batches, futures, strict=True)]
+    summaries = [_settle(spec, future) for spec, future in zip(plan.batches, futures, strict=True)]
+    return save(plan, summaries, "summaries.pickle")
 
 
-def save_plan(plan: RunPlan) -> Path:
-    """The plan, pickled into the run's own staging folder (removed with it)."""
-    path = Path(plan.batches[0].staging_dir) / "plan.pickle"
-    path.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
-    return path
+def save(plan: RunPlan, value: Any, name: str) -> str:
+    """Pickle `value` into the run's own work folder (removed with it) and return its path.
+
+    Tasks and subflows pass these paths, not the plan and summaries themselves: a subflow's
+    parameters are sent to the Prefect API (a plan listing 10,000 files made a request it
+    refused, HTTP 422), and Prefect walks every task's parameters and results, which for a
+    run of 10,000 files cost seconds."""
+    path = OutputStore(Path(plan.out_dir)).work / plan.run_id / name
+    path.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return str(path)
 
 
-def load_plan(plan_file: str) -> RunPlan:
-    plan = pickle.loads(Path(plan_file).read_bytes())
-    if not isinstance(plan, RunPlan):
-        raise TypeError(f"{plan_file} holds no run plan")
-    return plan
+def load(path: str, kind: type[T]) -> T:
+    value = pickle.loads(Path(path).read_bytes())
+    if not isinstance(value, kind):
+        raise TypeError(f"{path} holds no {kind.__name__}")
+    return value
 
 
-def run_batches(plan: RunPlan, dask_address: str | None) -> list[BatchSummary]:
+def run_batches(plan_file: str, dask_address: str | None) -> str:
+    plan = load(plan_file, RunPlan)
     if not plan.batches:
-        return []
-    plan_file = str(save_plan(plan))
+        return save(plan, [], "summaries.pickle")
     if dask_address:
         from prefect_dask.task_runners import DaskTaskRunner
 
@@ -101,8 +107,8 @@ def run_batches(plan: RunPlan, dask_address: str | None) -> list[BatchSummary]:
 
 
 @task(name="commit", cache_policy=NO_CACHE)
-def commit_task(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
-    return commit_run(plan, summaries)
+def commit_task(plan_file: str, summaries_file: str) -> RunSummary:
+    return commit_run(load(plan_file, RunPlan), load(summaries_file, list))
 
 
 def _settle(spec: BatchSpec, future: PrefectFuture[BatchSummary]) -> BatchSummary:
@@ -169,8 +175,8 @@ def kliping_flow(
     with store.lock(lock_wait_s):
         store.check_layout()
         store.recover()
-        plan = plan_task(raw_dir, out_dir, config, run_id)
-        summaries = run_batches(plan, dask_address)
-        summary = commit_task(plan, summaries)
+        plan_file = plan_task(raw_dir, out_dir, config, run_id)
+        summaries_file = run_batches(plan_file, dask_address)
+        summary = commit_task(plan_file, summaries_file)
     publish(summary)
     return asdict(summary)
