@@ -228,3 +228,6 @@ def test_plausible_keeps_every_candidate_that_reaches_the_threshold(rng: random.
         reaching = {tuple(p) for p in rows.tolist() if jaccard(sets[p[0]], sets[p[1]]) >= threshold}
         assert reaching and reaching <= kept
         assert len(kept) < len(rows)  # and it does drop strangers
+        # screened band by band, as a run does, the same pairs remain
+        screened = candidate_rows(sigs, np.ones(len(texts), dtype=bool), threshold, screen=True)
+        assert {tuple(p) for p in screened.tolist()} == kept

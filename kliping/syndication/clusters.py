@@ -52,7 +52,7 @@ class ClusterResult:
     merges: list[tuple[str, str]] = field(default_factory=list)  # (surviving id, absorbed id)
     new_clusters: list[str] = field(default_factory=list)
     grown_clusters: list[str] = field(default_factory=list)
-    candidate_pairs: int = 0
+    candidate_pairs: int = 0  # pairs sharing a band whose signatures pass `plausible`: checked exactly
     accepted_pairs: int = 0
 
 
@@ -171,11 +171,15 @@ def lsh_candidates(
     }
 
 
-def candidate_rows(signatures: np.ndarray, is_query: np.ndarray, threshold: float) -> np.ndarray:
+def candidate_rows(
+    signatures: np.ndarray, is_query: np.ndarray, threshold: float, screen: bool = False
+) -> np.ndarray:
     """`lsh_candidates` as row numbers: an (n, 2) array of pairs i < j, sorted, each once.
 
     Most shared bands are two documents that meet by chance: those pairs are taken in NumPy;
-    only the few larger groups are walked in Python."""
+    only the few larger groups are walked in Python. With `screen`, each band's pairs go
+    through `plausible` at once, so that the strangers meeting by chance (their number grows
+    with the square of the documents) are never all held together."""
     none = np.empty((0, 2), dtype=np.int64)
     n = signatures.shape[0]
     if n == 0 or not is_query.any():
@@ -201,18 +205,27 @@ def candidate_rows(signatures: np.ndarray, is_query: np.ndarray, threshold: floa
         first, second = order[two], order[two + 1]
         mine = query[first] | query[second]
         lo, hi = np.minimum(first[mine], second[mine]), np.maximum(first[mine], second[mine])
-        codes.append(lo.astype(np.int64) * n + hi)
+        band = [lo.astype(np.int64) * n + hi]
         for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
             members = order[start : start + size]
             ask = members[query[members]]
             a, o = np.meshgrid(ask, members, indexing="ij")
             a, o = a.ravel(), o.ravel()
             keep = a != o
-            codes.append(np.minimum(a[keep], o[keep]).astype(np.int64) * n + np.maximum(a[keep], o[keep]))
+            band.append(np.minimum(a[keep], o[keep]).astype(np.int64) * n + np.maximum(a[keep], o[keep]))
+        found = np.unique(np.concatenate(band))
+        if screen:
+            found = _codes(plausible(signatures, np.stack([found // n, found % n], axis=1), threshold), n)
+        codes.append(found)
     if not codes:
         return none
     unique = np.unique(np.concatenate(codes))
     return np.stack([unique // n, unique % n], axis=1)
+
+
+def _codes(pairs: np.ndarray, n: int) -> np.ndarray:
+    codes: np.ndarray = pairs[:, 0] * n + pairs[:, 1]
+    return codes
 
 
 def plausible(signatures: np.ndarray, pairs: np.ndarray, threshold: float) -> np.ndarray:
@@ -258,9 +271,9 @@ def cluster(
     """
     new_ids = [d.doc_id for d in new_docs]
     wanted = set(new_ids)
-    rows = candidate_rows(signatures, np.array([d in wanted for d in ids], dtype=bool), threshold)
-    likely = plausible(signatures, rows, threshold)
-    pairs = {(min(ids[i], ids[j]), max(ids[i], ids[j])) for i, j in likely.tolist()}
+    is_query = np.array([d in wanted for d in ids], dtype=bool)
+    rows = candidate_rows(signatures, is_query, threshold, screen=True)
+    pairs = {(min(ids[i], ids[j]), max(ids[i], ids[j])) for i, j in rows.tolist()}
     shingle_cache: dict[str, U32Array] = {}
 
     def need(ids: Iterable[str]) -> None:
