@@ -231,3 +231,10 @@ def test_plausible_keeps_every_candidate_that_reaches_the_threshold(rng: random.
         # screened band by band, as a run does, the same pairs remain
         screened = candidate_rows(sigs, np.ones(len(texts), dtype=bool), threshold, screen=True)
         assert {tuple(p) for p in screened.tolist()} == kept
+
+
+def test_ragged_arange() -> None:
+    from kliping.syndication.clusters import _ragged_arange
+
+    assert _ragged_arange(np.array([2, 3, 0, 1])).tolist() == [0, 1, 0, 1, 2, 0]
+    assert _ragged_arange(np.array([], dtype=np.int64)).tolist() == []

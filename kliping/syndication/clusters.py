@@ -206,13 +206,16 @@ def candidate_rows(
         mine = query[first] | query[second]
         lo, hi = np.minimum(first[mine], second[mine]), np.maximum(first[mine], second[mine])
         band = [lo.astype(np.int64) * n + hi]
-        for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
-            members = order[start : start + size]
-            ask = members[query[members]]
-            a, o = np.meshgrid(ask, members, indexing="ij")
-            a, o = a.ravel(), o.ravel()
-            keep = a != o
-            band.append(np.minimum(a[keep], o[keep]).astype(np.int64) * n + np.maximum(a[keep], o[keep]))
+        big = sizes > 2
+        if big.any():  # every pair within each larger group, still in NumPy
+            group_start, group_size = starts[big], sizes[big]
+            member = np.repeat(group_start, group_size) + _ragged_arange(group_size)
+            after = np.repeat(group_start + group_size, group_size) - member - 1
+            first = np.repeat(member, after)
+            a, o = order[first], order[first + 1 + _ragged_arange(after)]
+            mine = query[a] | query[o]
+            a, o = a[mine], o[mine]
+            band.append(np.minimum(a, o).astype(np.int64) * n + np.maximum(a, o))
         found = np.unique(np.concatenate(band))
         if screen:
             found = _codes(plausible(signatures, np.stack([found // n, found % n], axis=1), threshold), n)
@@ -221,6 +224,14 @@ def candidate_rows(
         return none
     unique = np.unique(np.concatenate(codes))
     return np.stack([unique // n, unique % n], axis=1)
+
+
+def _ragged_arange(counts: np.ndarray) -> np.ndarray:
+    """0..c-1 for each count c, concatenated: [2, 3] → [0, 1, 0, 1, 2]."""
+    counts = counts.astype(np.int64)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    out: np.ndarray = np.arange(int(counts.sum()), dtype=np.int64) - starts
+    return out
 
 
 def _codes(pairs: np.ndarray, n: int) -> np.ndarray:
