@@ -427,15 +427,19 @@ def _write_new_articles(
         parts.update(dict.fromkeys(table.column("doc_id").to_pylist(), name))
         buffer, rows, n = [], 0, n + 1
 
+    wanted = pa.array(sorted(keep), pa.string())  # once: sorting it per staged file was quadratic
+    written: set[str] = set()
     for path in staged:
         table = pq.read_table(path)
-        mask = pc.is_in(table.column("doc_id"), pa.array(sorted(keep), pa.string()))
-        table = table.filter(mask)
+        table = table.filter(pc.is_in(table.column("doc_id"), wanted))
         ids = table.column("doc_id").to_pylist()
-        first = {d: i for i, d in reversed(list(enumerate(ids)))}
+        first: dict[str, int] = {}
+        for i, d in enumerate(ids):
+            if d not in written and d not in first:
+                first[d] = i
         if len(first) != len(ids):  # the same record twice in one run: keep one row
             table = table.take(pa.array(sorted(first.values()), pa.int64()))
-        keep.difference_update(first)
+        written.update(first)
         if table.num_rows:
             table = _apply_overrides(table.drop_columns(["signature", "line_keys"]), overrides)
             buffer.append(_with_assignments(table, result))
