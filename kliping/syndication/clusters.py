@@ -176,8 +176,8 @@ def candidate_rows(
 ) -> np.ndarray:
     """`lsh_candidates` as row numbers: an (n, 2) array of pairs i < j, sorted, each once.
 
-    Most shared bands are two documents that meet by chance: those pairs are taken in NumPy;
-    only the few larger groups are walked in Python. With `screen`, each band's pairs go
+    Every pair is made in NumPy: most shared bands are two documents that meet by chance, and
+    larger groups are expanded with ragged ranges, no Python loop. With `screen`, each band's pairs go
     through `plausible` at once, so that the strangers meeting by chance (their number grows
     with the square of the documents) are never all held together."""
     none = np.empty((0, 2), dtype=np.int64)
