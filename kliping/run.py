@@ -220,18 +220,16 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     all_sigs = np.vstack([history.signatures, new_sigs])  # once: 512 MB for a million articles
     article_files = [str(p) for p in sorted((previous / "articles").glob("*.parquet"))] if previous else []
 
-    overrides: dict[str, tuple[str, list[dict[str, str]]]] = {}  # doc_id → text, removed after site lines
-
-    shingle_memo: dict[str, U32Array] = {}  # both clusterings ask for many of the same
+    # Shingles by doc_id, for both clusterings; texts stripped of site lines put theirs in when
+    # they are signed again, so the stored text is only ever read for the others.
+    shingle_memo: dict[str, U32Array] = {}
 
     def shingles_of(ids: list[str]) -> dict[str, U32Array]:
         missing = [d for d in ids if d not in shingle_memo]
         if missing:
             texts = _read_columns(staged_articles + article_files, ["doc_id", "text"], missing)
             col = zip(texts.column("doc_id").to_pylist(), texts.column("text").to_pylist(), strict=True)
-            found = dict(col)
-            found.update({d: overrides[d][0] for d in missing if d in overrides})
-            shingle_memo.update({d: shingle_hashes(t, cfg.shingle_size) for d, t in found.items()})
+            shingle_memo.update({d: shingle_hashes(t, cfg.shingle_size) for d, t in col})
         return {d: shingle_memo[d] for d in ids if d in shingle_memo}
 
     def run_cluster() -> ClusterResult:
@@ -248,14 +246,13 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
 
     result = run_cluster()
     site = SiteLines.from_table(history.site_lines)
-    overrides.update(_learn_site_lines(site, meta, result, staged_articles, counts))
+    # doc_id → text and removals after site lines
+    overrides = _learn_site_lines(site, meta, result, staged_articles, counts)
     if overrides:  # texts changed: sign them again and cluster on what is left
         ids = list(overrides)
-        for d in ids:
-            shingle_memo.pop(d, None)
-        sigs = signatures(
-            [shingle_hashes(overrides[d][0], cfg.shingle_size) for d in ids], cfg.num_perm, cfg.seed
-        )
+        sets = [shingle_hashes(overrides[d][0], cfg.shingle_size) for d in ids]
+        shingle_memo.update(zip(ids, sets, strict=True))
+        sigs = signatures(sets, cfg.num_perm, cfg.seed)
         position = {d: i for i, d in enumerate(new_ids)}
         for d, sig in zip(ids, sigs, strict=True):
             new_sigs[position[d]] = sig
