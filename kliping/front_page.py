@@ -36,7 +36,11 @@ def _opening(text: str) -> str:
 
 
 def _first_words(el: Any) -> str:
-    """`_opening` of the element's text, reading only as much of it as that takes."""
+    """`_opening` of the element's text, reading only as much of it as that takes: most often
+    its own leading text, read without walking the subtree."""
+    own = el.text or ""
+    if len(own.split(maxsplit=_OPENING_WORDS)) > _OPENING_WORDS:  # three whole words
+        return _opening(own)
     text = ""
     for piece in el.itertext():
         text += piece
@@ -88,11 +92,7 @@ def front_page_reason(tree: Any, body: str) -> str | None:
     index: dict[str, list[Any]] = {}
     for el in tree.iter(*_TEASER_TAGS):
         # An element's whole text costs its whole subtree: look at its first words first.
-        first = el.text or ""
-        if len(first.split(maxsplit=_OPENING_WORDS)) > _OPENING_WORDS:  # three whole words
-            if _opening(first) not in openings:
-                continue
-        elif _first_words(el) not in openings:
+        if _first_words(el) not in openings:
             continue
         text = el.text_content()
         if 0 < len(text) <= MAX_TEASER_CHARS * 2 and (key := _norm(text)) in wanted:
