@@ -16,7 +16,6 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import py3langid
 import pyarrow as pa
 
 from kliping import __version__
@@ -27,6 +26,7 @@ from kliping.config import RunConfig
 from kliping.dataset import write_parquet
 from kliping.dates import find_text_date, parse_news_datetime, zone_offset
 from kliping.extract import RecordTimeout, extract, time_limit
+from kliping.lang import classify as classify_lang
 from kliping.read import RawFile, ReadLimits, read_file
 from kliping.read.urls import registered_domain
 from kliping.records import Article, Extracted, RawRecord, Reject, RejectReason, one_line
@@ -36,9 +36,9 @@ from kliping.syndication.signatures import signatures
 
 MIN_ARTICLE_WORDS = 20  # fewer words left after cleaning: not an article…
 MIN_ARTICLE_CHARS = 200  # …unless the text is long anyway (Chinese, Japanese: no spaces between words)
-# py3langid's cost grows with the text (it walks its automaton byte by byte in Python). The
-# first 400 characters tell Indonesian from English and Malay as well as 2,000 do; at 300,
-# 2 of 300 made-up Indonesian test texts were taken for Malay, at 200, 7.
+# Language identification's cost grows with the text. The first 400 characters tell Indonesian
+# from English and Malay as well as 2,000 do; at 300, 2 of 300 made-up Indonesian test texts
+# were taken for Malay, at 200, 7.
 LANG_SAMPLE_CHARS = 400
 CLUSTER_COLUMNS = (
     "cluster_id",
@@ -105,8 +105,7 @@ def failed_batch(spec: BatchSpec, error: BaseException) -> BatchSummary:
 def detect_lang(text: str) -> str | None:
     if len(text) < 20:
         return None
-    lang, _score = py3langid.classify(text[:LANG_SAMPLE_CHARS])
-    return str(lang)
+    return classify_lang(text[:LANG_SAMPLE_CHARS])
 
 
 def outlet_domain(outlet: str | None, rules: RuleSet, evidence: str) -> str | None:

@@ -1,0 +1,80 @@
+"""Language identification walks py3langid's automaton in NumPy: its answers must be py3langid's."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import py3langid
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kliping import lang
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = [
+    "Pemerintah mengumumkan kebijakan baru itu pada Senin pagi di Jakarta setelah rapat kabinet.",
+    "Kerajaan Malaysia akan melaksanakan dasar baharu itu bermula bulan hadapan, kata menteri.",
+    "The government announced the new policy on Monday morning after a long cabinet meeting.",
+    "Die Regierung kündigte die neue Politik am Montagmorgen nach einer langen Kabinettssitzung an.",
+    "Правительство объявило о новой политике в понедельник утром после долгого заседания.",
+    "政府は長い閣議の後、月曜日の朝に新しい政策を発表した。",
+    "أعلنت الحكومة عن السياسة الجديدة صباح الاثنين بعد اجتماع طويل لمجلس الوزراء.",
+    "PEMERINTAH MENGUMUMKAN KEBIJAKAN BARU ITU PADA SENIN PAGI",
+    "Le gouvernement a annoncé la nouvelle politique lundi matin 🙂 après une longue réunion.",
+    "x",
+    "",
+    "12345 67890 !!! ???",
+]
+
+
+def _seed_texts() -> list[str]:
+    return [p.read_text(encoding="utf-8", errors="replace") for p in sorted((ROOT / "raw").rglob("*.txt"))]
+
+
+@pytest.mark.parametrize("text", SAMPLES + _seed_texts())
+def test_answers_are_py3langids(text: str) -> None:
+    for sample in (text, text[:400], text[:37]):
+        assert lang.classify(sample) == py3langid.classify(sample)[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=0, max_size=120))
+def test_features_are_py3langids_for_any_text(text: str) -> None:
+    """The vectorised walk finds the features py3langid's byte-by-byte walk finds, as often,
+    in the order it first meets them (its scores sum them in that order)."""
+    model = lang._load()
+    assert model is not None
+    data = model.identifier._encode(text)
+    idx, counts = lang.features(model, data)
+    reference = lang.reference_counts(text) or Counter()
+    assert list(idx) == list(reference)
+    assert [int(c) for c in counts] == list(reference.values())
+    assert lang.classify(text) == py3langid.classify(text)[0]
+
+
+def test_scores_match_on_longer_texts() -> None:
+    model = lang._load()
+    assert model is not None
+    for text in [*_seed_texts(), " ".join(SAMPLES)]:
+        ours = lang.scores(model, text)
+        theirs = model.identifier._decide(text)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-3)
+
+
+def test_depth_is_the_longest_ngram() -> None:
+    """The window the walk relies on: the shipped model tracks n-grams of at most 6 bytes, and
+    a window shorter than the depth would give other states (shown on a text that needs it)."""
+    model = lang._load()
+    assert model is not None
+    assert model.depth == lang.automaton_depth(model.nextmove, model.rowbase) == 6
+    short = lang._Model(model.identifier, model.nextmove, model.rowbase, model.output, model.weights, 2)
+    data = model.identifier._encode(" ".join(SAMPLES))
+    assert list(lang.features(short, data)[0]) != list(lang.features(model, data)[0])
+
+
+def test_falls_back_to_py3langid_when_its_model_is_kept_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lang, "_load", lambda: None)
+    assert lang.classify(SAMPLES[2]) == py3langid.classify(SAMPLES[2])[0] == "en"
