@@ -327,7 +327,12 @@ def _apply_line_rules(
 ) -> list[int]:
     """Whole-line rules; returns the positions kept. `head` rules only before the body starts."""
     body_start = next((p for p, line in enumerate(content) if p not in gone and reads_as_body(line.text)), 0)
-    head_rules, line_rules = rules.by_scope("head"), rules.by_scope("line")
+    article = "\n".join(line.text for line in content)
+    lowered = article.lower()
+    seen: dict[re.Pattern[str], bool] = {}
+    # rules whose `requires` the article lacks cannot match any of its lines
+    head_rules = tuple(r for r in rules.by_scope("head") if r.may_match(article, seen, lowered))
+    line_rules = tuple(r for r in rules.by_scope("line") if r.may_match(article, seen, lowered))
     kept: list[int] = []
     pos = 0
     while pos < len(content):
@@ -337,9 +342,9 @@ def _apply_line_rules(
         line = content[pos]
         hit: tuple[Rule, re.Match[str]] | None = None
         in_head = pos < body_start
-        candidates = (*head_rules, *line_rules) if in_head else line_rules
-        screen = rules.whole_line_screen(in_head)
-        if len(line.text) > rules.longest_line_match or (screen and not screen.fullmatch(line.text)):
+        candidates, screen = rules.line_screen((*head_rules, *line_rules) if in_head else line_rules,
+                                               len(line.text))  # fmt: skip
+        if screen and not screen.fullmatch(line.text):
             candidates = ()  # no rule can match: most body lines
         for rule in candidates:
             m = rule.match_line(line.text)
@@ -513,8 +518,11 @@ def _tag(texts: list[str], rules: RuleSet, fields: dict[str, str]) -> None:
     if not taggers:
         return
     for text in texts:
+        in_text: dict[re.Pattern[str], bool] = {}
         for rule in taggers:
-            m = rule.find(text)
+            # an article that names a wire mostly names it in one paragraph: the others need
+            # only the search for the name, not the rule's own (dearer) pattern
+            m = rule.find(text) if rule.may_match(text, in_text) else None
             if m:
                 new = {k: v for k, v in rule.fields(m).items() if k not in fields}
                 _merge(fields, new, rules)

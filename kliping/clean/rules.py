@@ -56,6 +56,10 @@ class Rule:
     # search of the whole text spares a search of every paragraph (a tag rule's pattern opens
     # with a case-insensitive alternation, which the regex engine tries at every position).
     requires: tuple[re.Pattern[str], ...] = ()
+    # Lower-case strings of which one must occur in the lower-cased article: for rules matched
+    # without regard to case. A substring test costs a microsecond where a case-insensitive
+    # regex search of a whole article costs 200.
+    requires_text: tuple[str, ...] = ()
 
     def fields(self, m: re.Match[str]) -> dict[str, str]:
         """Named groups of a match, folded onto column names ('outlet2' → 'outlet')."""
@@ -86,9 +90,16 @@ class Rule:
         """For tag rules: the pattern anywhere in a paragraph."""
         return self.regex.search(text)
 
-    def may_match(self, article: str, seen: dict[re.Pattern[str], bool] | None = None) -> bool:
-        """False when the rule cannot match anywhere in `article` (its `requires` are absent).
-        `seen` remembers searches already made in this article: rules share their `requires`."""
+    def may_match(
+        self, article: str, seen: dict[re.Pattern[str], bool] | None = None, lowered: str | None = None
+    ) -> bool:
+        """False when the rule cannot match anywhere in `article` (its `requires` or its
+        `requires_text` are absent). `seen` remembers searches already made in this article:
+        rules share their `requires`. `lowered` is the article lower-cased, when the caller has it."""
+        if self.requires_text:
+            low = article.lower() if lowered is None else lowered
+            if not any(t in low for t in self.requires_text):
+                return False
         if not self.requires:
             return True
         seen = {} if seen is None else seen
@@ -117,22 +128,26 @@ class RuleSet:
     def taggers(self) -> tuple[Rule, ...]:
         return self._scopes.get("tag", ())
 
-    def whole_line_screen(self, with_head: bool) -> re.Pattern[str] | None:
-        """One regex that fullmatches every line any whole-line rule (line, and head when
-        `with_head`) can match: a line it rejects skips the rules' loop. None when the
-        patterns cannot be combined (a back-reference)."""
-        return self._screens[with_head]
+    def line_screen(
+        self, candidates: tuple[Rule, ...], length: int
+    ) -> tuple[tuple[Rule, ...], re.Pattern[str] | None]:
+        """The candidate whole-line rules that can match a line of `length` characters (no
+        longer than their `max_chars`), in order, and one regex that fullmatches every line one of
+        them matches: a line it rejects skips the rules' loop, as most body paragraphs do.
+        Compiled once per set of rules; None when they cannot be combined (a back-reference).
+
+        Screening only the rules a line's length allows matters: the costly patterns (a
+        leading `.{0,200}` before a keyword) are those of long lines, and they are few."""
+        eligible = tuple(r for r in candidates if r.max_chars >= length)
+        key = tuple(r.id for r in eligible)
+        screens = self._screen_cache
+        if key not in screens:
+            screens[key] = _alternation(eligible)
+        return eligible, screens[key]
 
     @cached_property
-    def _screens(self) -> dict[bool, re.Pattern[str] | None]:
-        line, head = self.by_scope("line"), self.by_scope("head")
-        return {False: _alternation(line), True: _alternation((*head, *line))}
-
-    @cached_property
-    def longest_line_match(self) -> int:
-        """No whole-line rule (line, head) matches a line longer than this: most body
-        paragraphs are, and skip the rules at once."""
-        return max((r.max_chars for r in (*self.by_scope("line"), *self.by_scope("head"))), default=0)
+    def _screen_cache(self) -> dict[tuple[str, ...], re.Pattern[str] | None]:
+        return {}
 
     @cached_property
     def _scopes(self) -> dict[str, tuple[Rule, ...]]:
@@ -221,6 +236,11 @@ def _compile(pack_path: Path, raw: dict[str, Any], fragments: dict[str, str]) ->
         required = tuple(re.compile(_expand(pack_path, rid, str(r), fragments)) for r in requires)
     except (TypeError, re.error) as exc:
         raise RulePackError(f"{pack_path.name}: rule {rid}: bad `requires` pattern: {exc}") from exc
+    texts = raw.get("requires_text", [])
+    if isinstance(texts, str):
+        texts = [texts]
+    if not isinstance(texts, list) or not all(isinstance(t, str) and t and t == t.lower() for t in texts):
+        raise RulePackError(f"{pack_path.name}: rule {rid}: `requires_text` must be lower-case strings")
     for group in regex.groupindex:
         if group.rstrip("0123456789") not in FIELDS:
             raise RulePackError(f"{pack_path.name}: rule {rid}: group {group!r} is not a column ({FIELDS})")
@@ -241,6 +261,7 @@ def _compile(pack_path: Path, raw: dict[str, Any], fragments: dict[str, str]) ->
         match_examples=tuple(raw.get("match", ())),
         keep_examples=tuple(raw.get("keep", ())),
         requires=required,
+        requires_text=tuple(texts),
     )
 
 

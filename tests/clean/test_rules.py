@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kliping.clean import clean_lines, load_rules
 from kliping.clean.rules import Rule, RulePackError
@@ -20,12 +25,36 @@ def test_rule_has_examples(rule: Rule) -> None:
     assert rule.match_examples, f"{rule.id} has no positive example"
 
 
-@pytest.mark.parametrize("rule", [r for r in RULES.rules if r.requires], ids=_ids)
+GATED = [r for r in RULES.rules if r.requires or r.requires_text]
+
+
+@pytest.mark.parametrize("rule", GATED, ids=_ids)
 def test_rule_requires_hold_for_its_examples(rule: Rule) -> None:
-    """`requires` is a necessary condition: every text the rule matches satisfies it."""
+    """`requires` and `requires_text` are necessary conditions: every text the rule matches
+    satisfies them."""
     for example in rule.match_examples:
         assert rule.may_match(f"{FILLER}\n{example}"), (rule.id, example)
+        assert rule.may_match(f"{FILLER}\n{example.upper()}") or not rule.regex.flags & re.IGNORECASE
     assert not rule.may_match(FILLER)
+
+
+@pytest.mark.parametrize("rule", [r for r in GATED if r.scope != "line" or r.action != "tag"], ids=_ids)
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
+@given(data=st.data())
+def test_rule_requires_hold_for_any_line_it_matches(rule: Rule, data: st.DataObject) -> None:
+    """Beyond the examples: lines drawn from the rule's own pattern all pass its gate."""
+    line = data.draw(st.from_regex(rule.regex, fullmatch=True))
+    if rule.match_line(line.strip()) is not None:
+        assert rule.may_match(f"{FILLER}\n{line.strip()}"), (rule.id, line)
+
+
+def test_requires_text_must_be_lower_case(tmp_path: Path) -> None:
+    pack = tmp_path / "p.toml"
+    pack.write_text('[[rule]]\nid = "x"\npattern = "Foo"\nrequires_text = ["Foo"]\nmatch = ["Foo"]\n')
+    with pytest.raises(RulePackError, match="lower-case"):
+        load_rules((str(pack),), include_builtin=False)
 
 
 @pytest.mark.parametrize("rule", RULES.rules, ids=_ids)
