@@ -44,18 +44,22 @@ def automaton_depth(
     nextmove: npt.NDArray[np.signedinteger[Any]], rowbase: npt.NDArray[np.signedinteger[Any]]
 ) -> int:
     """The longest path from the root to a state, found breadth first: the longest n-gram
-    the automaton tracks. A state first reached after d bytes is never reached in fewer."""
-    depth = np.full(len(rowbase), -1, dtype=np.int64)
-    depth[_ROOT] = 0
+    the automaton tracks. A state first reached after d bytes is never reached in fewer.
+    States share transition rows, so each level walks its distinct rows (0.26 s, not 1.6)."""
+    seen = np.zeros(len(rowbase), dtype=bool)
+    seen[_ROOT] = True
     frontier = np.array([_ROOT], dtype=np.int64)
+    cols = np.arange(256, dtype=np.int64)
     level = 0
-    while frontier.size:
+    while True:
+        rows = np.unique(rowbase[frontier]).astype(np.int64)
+        targets = nextmove[(rows[:, None] + cols).ravel()]
+        new = targets[~seen[targets]]
+        if not new.size:
+            return level
+        frontier = np.unique(new)
+        seen[frontier] = True
         level += 1
-        nxt = np.unique(nextmove[(rowbase[frontier][:, None] + np.arange(256)[None, :]).ravel()])
-        nxt = nxt[depth[nxt] < 0]
-        depth[nxt] = level
-        frontier = nxt
-    return int(depth.max())
 
 
 def _load() -> _Model | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from corpus import article_body, outlet_copy, sentence
 from datasketch import MinHash, MinHashLSH
 from hypothesis import given, settings
@@ -17,7 +18,15 @@ from kliping.config import RunConfig
 from kliping.run import run_local
 from kliping.syndication.clusters import DocInfo, UnionFind, choose_canonical
 from kliping.syndication.shingles import jaccard, shingle_hash32, shingle_hashes, shingles, tokenize
-from kliping.syndication.signatures import signatures, to_minhash
+from kliping.syndication.signatures import permutations, signatures, to_minhash
+
+
+@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (64, 7), (256, 12345)])
+def test_permutations_are_datasketchs(num_perm: int, seed: int) -> None:
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    ours = permutations(num_perm, seed)
+    assert ours[0].dtype == ours[1].dtype == np.uint32
+    assert np.array_equal(ours[0], a) and np.array_equal(ours[1], b)
 
 
 def test_signatures_bit_compatible_with_datasketch(rng: random.Random) -> None:

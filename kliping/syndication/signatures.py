@@ -5,18 +5,23 @@ permutes; here every shingle of a chunk of documents is permuted in one NumPy
 expression and reduced per document with `minimum.reduceat`. The permutation
 parameters are taken from datasketch itself, and the pre-mix is its MurmurHash3
 finalizer, so `MinHash(hashvalues=sig, scheme="affine32")` is the same object
-datasketch would have built (tests check this bit for bit).
+datasketch would have built (tests check this bit for bit). The permutation parameters are
+drawn as datasketch draws them, not taken from it: importing datasketch (and the SciPy it
+pulls in) cost each worker process about a second at start.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash
 
 from kliping.syndication.shingles import U32Array
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 # Bumped whenever the same text would get another signature (tokenising, hashing, permuting):
 # a dataset signed by another version is signed again from its stored text.
@@ -31,8 +36,12 @@ _CHUNK_SHINGLES = 65_536
 
 @cache
 def permutations(num_perm: int = DEFAULT_NUM_PERM, seed: int = DEFAULT_SEED) -> tuple[U32Array, U32Array]:
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
-    return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
+    """datasketch's affine32 parameters (`MinHash(num_perm, seed, scheme="affine32").permutations`):
+    an odd multiplier and an offset per permutation, from NumPy's legacy generator."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a.astype(np.uint32), b.astype(np.uint32)
 
 
 def fmix32(hv: U32Array) -> U32Array:
@@ -82,6 +91,8 @@ def to_minhash(signature: np.ndarray, seed: int = DEFAULT_SEED) -> MinHash:
 
     The permutations are passed in: datasketch would otherwise draw them again for every
     object (about 200 µs each)."""
+    from datasketch import MinHash
+
     return MinHash(
         hashvalues=signature, seed=seed, scheme=SCHEME, permutations=permutations(len(signature), seed)
     )
