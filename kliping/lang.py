@@ -21,6 +21,8 @@ import numpy.typing as npt
 import py3langid
 import py3langid.langid as langid_impl
 
+from kliping.arrays import first_seen_counts, unique_sorted
+
 _ROOT = 0
 
 
@@ -52,12 +54,12 @@ def automaton_depth(
     cols = np.arange(256, dtype=np.int64)
     level = 0
     while True:
-        rows = np.unique(rowbase[frontier]).astype(np.int64)
+        rows = unique_sorted(rowbase[frontier]).astype(np.int64)
         targets = nextmove[(rows[:, None] + cols).ravel()]
         new = targets[~seen[targets]]
         if not new.size:
             return level
-        frontier = np.unique(new)
+        frontier = unique_sorted(new)
         seen[frontier] = True
         level += 1
 
@@ -105,9 +107,8 @@ def features(model: _Model, data: bytes) -> tuple[npt.NDArray[np.intp], npt.NDAr
     found = out[out >= 0]
     if not found.size:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float32)
-    uniq, first, counts = np.unique(found, return_index=True, return_counts=True)
-    order = np.argsort(first, kind="stable")
-    return uniq[order].astype(np.intp), counts[order].astype(np.float32)
+    uniq, counts = first_seen_counts(found)
+    return uniq.astype(np.intp), counts.astype(np.float32)
 
 
 def scores(model: _Model, text: str) -> npt.NDArray[np.float32]:

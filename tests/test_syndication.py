@@ -189,8 +189,9 @@ def test_band_candidates_equal_datasketch_minhashlsh(rng: random.Random) -> None
     texts += ["", texts[0]]  # an empty document never matches; a verbatim duplicate does
     ids = [f"d{i:04d}" for i in range(len(texts))]
     sigs = signatures([shingle_hashes(t) for t in texts])
-    query = np.array([i % 3 == 0 for i in range(len(ids))])
-    for threshold in (0.3, 0.5, 0.7):
+    some = np.array([i % 3 == 0 for i in range(len(ids))])
+    everyone = np.ones(len(ids), dtype=bool)  # a first run: no key lookup
+    for threshold, query in ((0.3, some), (0.5, some), (0.7, some), (0.5, everyone)):
         ours = lsh_candidates(ids, sigs, query, threshold)
         lsh = MinHashLSH(num_perm=128, params=lsh_params(threshold, 128))
         for doc_id, sig, text in zip(ids, sigs, texts, strict=True):
@@ -219,7 +220,7 @@ def test_vectorised_word_hashes_equal_plain_python(text: str) -> None:
 def test_plausible_keeps_every_candidate_that_reaches_the_threshold(rng: random.Random) -> None:
     """The signature pre-check before exact Jaccard drops strangers, never a pair at or above
     the threshold (copies at falling similarity, down to below it)."""
-    from kliping.syndication.clusters import candidate_rows, plausible
+    from kliping.syndication.clusters import candidate_rows, low_bytes, plausible
 
     texts: list[str] = []
     pool = [sentence(rng) for _ in range(60)]  # shared sentences: strangers meet in bands
@@ -237,6 +238,8 @@ def test_plausible_keeps_every_candidate_that_reaches_the_threshold(rng: random.
         reaching = {tuple(p) for p in rows.tolist() if jaccard(sets[p[0]], sets[p[1]]) >= threshold}
         assert reaching and reaching <= kept
         assert len(kept) < len(rows)  # and it does drop strangers
+        # a first pass on the values' low bytes keeps exactly the same pairs
+        assert {tuple(p) for p in plausible(sigs, rows, threshold, low_bytes(sigs)).tolist()} == kept
         # screened band by band, as a run does, the same pairs remain
         screened = candidate_rows(sigs, np.ones(len(texts), dtype=bool), threshold, screen=True)
         assert {tuple(p) for p in screened.tolist()} == kept

@@ -17,6 +17,7 @@ from datetime import datetime
 
 import numpy as np
 
+from kliping.arrays import unique_sorted
 from kliping.syndication.shingles import U32Array, jaccard
 from kliping.syndication.signatures import MAX_HASH
 
@@ -188,13 +189,18 @@ def candidate_rows(
     usable = ~np.all(signatures == MAX_HASH, axis=1)
     query = is_query & usable
     codes: list[np.ndarray] = []  # pair i < j as i * n + j
+    low = low_bytes(signatures) if screen else None
+    everyone = bool(is_query.all())
     for b in range(bands):
         keys = _band_key(signatures, b, rows)
-        wanted = np.unique(keys[query])
-        if wanted.size == 0:
-            continue
-        pos = np.minimum(np.searchsorted(wanted, keys), wanted.size - 1)
-        hits = np.flatnonzero((wanted[pos] == keys) & usable)
+        if everyone:  # a first run: every document is new, no key needs looking up
+            hits = np.flatnonzero(usable)
+        else:
+            wanted = unique_sorted(keys[query])
+            if wanted.size == 0:
+                continue
+            pos = np.minimum(np.searchsorted(wanted, keys), wanted.size - 1)
+            hits = np.flatnonzero((wanted[pos] == keys) & usable)
         if hits.size < 2:
             continue
         order = hits[np.argsort(keys[hits], kind="stable")]
@@ -216,13 +222,14 @@ def candidate_rows(
             mine = query[a] | query[o]
             a, o = a[mine], o[mine]
             band.append(np.minimum(a, o).astype(np.int64) * n + np.maximum(a, o))
-        found = np.unique(np.concatenate(band))
+        found = unique_sorted(np.concatenate(band))
         if screen:
-            found = _codes(plausible(signatures, np.stack([found // n, found % n], axis=1), threshold), n)
+            pairs = np.stack([found // n, found % n], axis=1)
+            found = _codes(plausible(signatures, pairs, threshold, low), n)
         codes.append(found)
     if not codes:
         return none
-    unique = np.unique(np.concatenate(codes))
+    unique = unique_sorted(np.concatenate(codes))
     return np.stack([unique // n, unique % n], axis=1)
 
 
@@ -239,7 +246,15 @@ def _codes(pairs: np.ndarray, n: int) -> np.ndarray:
     return codes
 
 
-def plausible(signatures: np.ndarray, pairs: np.ndarray, threshold: float) -> np.ndarray:
+def low_bytes(signatures: np.ndarray) -> np.ndarray:
+    """Each signature value's lowest byte: a quarter of the signatures' memory for `plausible`'s
+    first pass."""
+    return signatures.astype(np.uint8)
+
+
+def plausible(
+    signatures: np.ndarray, pairs: np.ndarray, threshold: float, low: np.ndarray | None = None
+) -> np.ndarray:
     """The candidate pairs (rows of `pairs`) whose signatures agree in enough places to reach
     `threshold`.
 
@@ -250,15 +265,34 @@ def plausible(signatures: np.ndarray, pairs: np.ndarray, threshold: float) -> np
     128): a pair estimated more than PLAUSIBLE_MARGIN below the threshold, and more than
     PLAUSIBLE_ERRORS standard errors (4.5 × 0.044 = 0.2 at 128), is dropped without the exact
     check.
+
+    With `low` (`low_bytes(signatures)`), pairs are first compared on the values' lowest bytes:
+    equal values have equal low bytes, so a pair dropped there would have been dropped on the
+    whole values too, and reading a quarter of the bytes is what counts when 16 million
+    candidates meet by chance (100,000 generated articles). The pairs kept are the same.
     """
     if len(pairs) == 0:
         return pairs
     margin = max(PLAUSIBLE_MARGIN, PLAUSIBLE_ERRORS * 0.5 / math.sqrt(signatures.shape[1]))
+    need = (threshold - margin) * signatures.shape[1]  # agreeing values
+
+    def agree(values: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+        # np.take of contiguous row numbers: 2.5 times faster than values[pairs[:, 0]]
+        a = np.take(values, np.ascontiguousarray(pairs[:, 0]), axis=0)
+        b = np.take(values, np.ascontiguousarray(pairs[:, 1]), axis=0)
+        same: np.ndarray = (a == b).sum(axis=1, dtype=np.uint32) >= need
+        return same
+
     keep = np.zeros(len(pairs), dtype=bool)
     for start in range(0, len(pairs), _PAIR_CHUNK):
         part = pairs[start : start + _PAIR_CHUNK]
-        agree = (signatures[part[:, 0]] == signatures[part[:, 1]]).mean(axis=1)
-        keep[start : start + _PAIR_CHUNK] = agree >= threshold - margin
+        if low is not None:
+            part_keep = agree(low, part)
+            rows = np.flatnonzero(part_keep)
+            part_keep[rows] = agree(signatures, part[rows])
+        else:
+            part_keep = agree(signatures, part)
+        keep[start : start + _PAIR_CHUNK] = part_keep
     return pairs[keep]
 
 

@@ -19,6 +19,8 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
+from kliping.arrays import unique_sorted
+
 DEFAULT_SHINGLE_SIZE = 3  # words; chosen by bench/syndication.py (see README, "Syndication: measured")
 _TOKEN = re.compile(r"\w+")
 _MASK64 = 0xFFFFFFFFFFFFFFFF
@@ -148,7 +150,7 @@ def shingle_hashes(text: str, size: int = DEFAULT_SHINGLE_SIZE, unique: bool = T
         for i in range(width):
             acc = acc * _MULT + th[i : i + n]
     hashes = (acc >> np.uint64(32)).astype(np.uint32)
-    return np.unique(hashes) if unique else hashes
+    return unique_sorted(hashes) if unique else hashes
 
 
 def jaccard(a: U32Array, b: U32Array) -> float:
