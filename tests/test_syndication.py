@@ -245,6 +245,27 @@ def test_plausible_keeps_every_candidate_that_reaches_the_threshold(rng: random.
         assert {tuple(p) for p in screened.tolist()} == kept
 
 
+def test_candidates_after_change_equal_a_new_search(rng: random.Random) -> None:
+    """After some query documents are signed again (site lines stripped), keeping the pairs
+    of unchanged documents and searching only from the changed ones finds the same pairs."""
+    from kliping.syndication.clusters import candidate_rows, candidates_after_change
+
+    pool = [sentence(rng) for _ in range(50)]
+    texts = [" ".join(rng.choice(pool) for _ in range(12)) for _ in range(150)]
+    texts += [t[: len(t) * 3 // 4] for t in texts[:60]]  # copies
+    sigs = signatures([shingle_hashes(t) for t in texts])
+    query = np.array([i % 2 == 0 or i >= 150 for i in range(len(texts))])
+    for threshold in (0.3, 0.5):
+        before = candidate_rows(sigs, query, threshold, screen=True)
+        changed = query & np.array([rng.random() < 0.3 for _ in texts])
+        edited = [t + " " + " ".join(rng.choice(pool) for _ in range(6)) if c else t
+                  for t, c in zip(texts, changed, strict=True)]  # fmt: skip
+        after = signatures([shingle_hashes(t) for t in edited])
+        expected = candidate_rows(after, query, threshold, screen=True)
+        assert candidates_after_change(before, after, changed, threshold).tolist() == expected.tolist()
+        assert len(expected) and not np.array_equal(expected, before)
+
+
 def test_ragged_arange() -> None:
     from kliping.syndication.clusters import _ragged_arange
 
