@@ -69,6 +69,33 @@ def write_parquet(table: pa.Table, path: Path, schema: pa.Schema | None = None) 
     return path
 
 
+class ParquetStream:
+    """One Parquet file written a row group at a time, into a temporary file that `close`
+    fsyncs and renames into place (as `write_parquet` does for a whole table): a large
+    table need not be held whole to be written (50,000 articles are 200 MB of text)."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path, self.schema = path, schema
+        self.tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        self._writer = pq.ParquetWriter(self.tmp, schema, compression=PARQUET_COMPRESSION)
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        self._writer.write_table(table.select(self.schema.names).cast(self.schema))
+        self.rows += table.num_rows
+
+    def close(self) -> Path:
+        self._writer.close()
+        with self.tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        self._writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
 def write_json(doc: Any, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str), encoding="utf-8")
@@ -110,6 +137,9 @@ class Snapshot:
 
     def write(self, table: str, name: str, data: pa.Table, schema: TableSchema | None = None) -> Path:
         return write_parquet(data, self.table_dir(table) / name, schema.arrow if schema else None)
+
+    def stream(self, table: str, name: str, schema: TableSchema) -> ParquetStream:
+        return ParquetStream(self.table_dir(table) / name, schema.arrow)
 
 
 class OutputStore:

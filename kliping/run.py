@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from kliping.clean import load_rules
 from kliping.clean.site import SITE_RULE_PREFIX, SiteLines, strip_site_lines
 from kliping.config import RunConfig
-from kliping.dataset import OutputStore, Snapshot, write_json
+from kliping.dataset import OutputStore, ParquetStream, Snapshot, write_json
 from kliping.pipeline import (
     CLUSTER_COLUMNS,
     BatchSpec,
@@ -58,6 +58,8 @@ MAX_BATCHES = 400
 # Batches are not cut smaller than this to give every worker two rounds of them.
 MIN_BALANCED_BATCH = 50
 ROWS_PER_PART = 50_000
+# Articles are written a row group of this many at a time (about 40 MB of text held at once).
+ROWS_PER_GROUP = 10_000
 
 
 @dataclass
@@ -421,41 +423,50 @@ def _write_new_articles(
     seq: int,
     overrides: dict[str, tuple[str, list[dict[str, str]]]],
 ) -> dict[str, str]:
-    """Stream staged batches into part files; return doc_id → part file name."""
+    """Stream staged batches into part files of ROWS_PER_PART rows, a row group of
+    ROWS_PER_GROUP at a time; return doc_id → part file name."""
     parts: dict[str, str] = {}
     buffer: list[pa.Table] = []
-    rows = 0
+    buffered = 0
+    stream: ParquetStream | None = None
     n = 0
 
-    def flush() -> None:
-        nonlocal buffer, rows, n
-        if not buffer:
-            return
-        name = f"part-{seq:06d}-{n:04d}.parquet"
-        table = pa.concat_tables(buffer)
-        snap.write("articles", name, table, articles_schema())
-        parts.update(dict.fromkeys(table.column("doc_id").to_pylist(), name))
-        buffer, rows, n = [], 0, n + 1
+    def emit(last: bool = False) -> None:
+        nonlocal buffer, buffered, stream, n
+        if buffer:
+            table = pa.concat_tables(buffer)
+            buffer, buffered = [], 0
+            if stream is None:
+                stream = snap.stream("articles", f"part-{seq:06d}-{n:04d}.parquet", articles_schema())
+            stream.write(table)
+            parts.update(dict.fromkeys(table.column("doc_id").to_pylist(), stream.path.name))
+        if stream is not None and (last or stream.rows >= ROWS_PER_PART):
+            stream.close()
+            stream, n = None, n + 1
 
     written: set[str] = set()
-    for path in staged:
-        table = pq.read_table(path)
-        # looked up in a Python set: Arrow's is_in builds its hash table of `keep` on every
-        # call, which over the 500 staged files of a 100k run took 20 s
-        first: dict[str, int] = {}
-        for i, d in enumerate(table.column("doc_id").to_pylist()):
-            if d in keep and d not in written and d not in first:
-                first[d] = i
-        if len(first) != table.num_rows:  # earlier runs' records, or one record twice in this run
-            table = table.take(pa.array(list(first.values()), pa.int64()))
-        written.update(first)
-        if table.num_rows:
-            table = _apply_overrides(table.drop_columns(["signature", "line_keys"]), overrides)
-            buffer.append(_with_assignments(table, result))
-            rows += table.num_rows
-            if rows >= ROWS_PER_PART:
-                flush()
-    flush()
+    try:
+        for path in staged:
+            table = pq.read_table(path)
+            # looked up in a Python set: Arrow's is_in builds its hash table of `keep` on every
+            # call, which over the 500 staged files of a 100k run took 20 s
+            first: dict[str, int] = {}
+            for i, d in enumerate(table.column("doc_id").to_pylist()):
+                if d in keep and d not in written and d not in first:
+                    first[d] = i
+            if len(first) != table.num_rows:  # earlier runs' records, or one record twice in this run
+                table = table.take(pa.array(list(first.values()), pa.int64()))
+            written.update(first)
+            if table.num_rows:
+                table = _apply_overrides(table.drop_columns(["signature", "line_keys"]), overrides)
+                buffer.append(_with_assignments(table, result))
+                buffered += table.num_rows
+                if buffered >= ROWS_PER_GROUP:
+                    emit()
+        emit(last=True)
+    finally:
+        if stream is not None:  # an error on the way: the snapshot is discarded anyway
+            stream.abort()
     return parts
 
 

@@ -34,7 +34,18 @@ KILL_AT_WRITE = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
         return real(table, where, **kw)
 
+    real_close = dataset.ParquetStream.close
+
+    def close_then_maybe_die(self):  # a file written a row group at a time
+        calls[0] += 1
+        if calls[0] == target:
+            with open(self.tmp, "ab") as fh:
+                fh.write(b"half a row group")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_close(self)
+
     dataset.pq.write_table = write_then_maybe_die
+    dataset.ParquetStream.close = close_then_maybe_die
     run_local(Path(sys.argv[1]), Path(sys.argv[2]), RunConfig(workers=0, batch_size=2))
     print("writes", calls[0])
     """

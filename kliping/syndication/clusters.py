@@ -139,7 +139,7 @@ _BAND_MULT = np.uint64(0x9E3779B97F4A7C15)
 # Candidates further below the threshold in estimated Jaccard skip the exact check (`plausible`).
 PLAUSIBLE_MARGIN = 0.2
 PLAUSIBLE_ERRORS = 4.5
-_PAIR_CHUNK = 100_000
+_PAIR_CHUNK = 20_000
 
 
 def _band_key(signatures: np.ndarray, band: int, rows: int) -> np.ndarray:
