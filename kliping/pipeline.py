@@ -7,6 +7,7 @@ so that only paths and counts travel between processes.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -207,10 +208,28 @@ def process_record(record: RawRecord, rules: RuleSet, timeout_s: float) -> Artic
         return Reject.of(record, RejectReason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")
 
 
-def worker_pool(workers: int) -> ProcessPoolExecutor:
+def worker_pool(workers: int, rule_packs: tuple[str, ...] = ()) -> ProcessPoolExecutor:
     """Worker processes for batches. spawn, not fork: the parent may be running threads
-    (Prefect's), and forking a process with threads can deadlock the child."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    (Prefect's), and forking a process with threads can deadlock the child. Each worker
+    readies itself as it starts (`warm_worker`); processes start at the first submissions."""
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=warm_worker, initargs=(rule_packs,)
+    )
+
+
+def warm_worker(rule_packs: tuple[str, ...] = ()) -> None:
+    """Load what every batch needs (the rules, the language model, the suffix list), about
+    2 s, as the worker starts: a pool started early does it while the run is still planned."""
+    # never raises: a pool whose initializer fails breaks every batch; a bad rule pack is
+    # reported by the batches that load it
+    with contextlib.suppress(Exception):
+        load_rules(rule_packs)
+        detect_lang("Pemerintah mengumumkan kebijakan baru itu pada Senin pagi di Jakarta.")
+        registered_domain("https://www.example.co.id/")
+
+
+def noop() -> None:
+    """Submitted once per worker to start the pool's processes before batches are ready."""
 
 
 def process_batch(spec: BatchSpec) -> BatchSummary:

@@ -667,7 +667,7 @@ def run_local(
         if config.workers <= 1:
             return commit_run(plan, [process_batch(b) for b in plan.batches])
         summaries = []
-        with worker_pool(config.workers) as pool:
+        with worker_pool(config.workers, config.rule_packs) as pool:
             futures = [pool.submit(process_batch, b) for b in plan.batches]
             for spec, future in zip(plan.batches, futures, strict=True):
                 try:
