@@ -13,9 +13,11 @@ from kliping.run import MAX_BATCHES, batch_target, plan_run
 @pytest.mark.parametrize(
     ("records", "batch_size", "workers", "sizes"),
     [
-        (300, 200, 2, [75] * 4),  # not 200 + 100: the second worker would idle a third of the run
+        (300, 200, 2, [50] * 6),  # not 200 + 100: the second worker would idle a third of the run
         (150, 200, 2, [75, 75]),  # too little for two rounds of batches of 50 or more
-        (1000, 200, 2, [167] * 5 + [165]),  # three rounds
+        (1000, 200, 2, [125] * 8),  # four rounds, not three (a batch of 200 is a large last step)
+        (1000, 500, 2, [125] * 8),  # not two rounds of 250
+        (10_000, 500, 2, [500] * 20),  # rounds enough already
         (300, 200, 1, [150, 150]),  # batches of even size whatever the workers
         (300, 200, 0, [150, 150]),
         (5, 200, 8, [1] * 5),  # fewer records than workers: one each, never an empty batch
