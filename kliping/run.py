@@ -130,12 +130,12 @@ def plan_run(raw_dir: Path, out_dir: Path, config: RunConfig, flow_run_id: str |
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
     store = OutputStore(out_dir)
-    history = History.load(store.current(), config.num_perm)
+    known = History.load_files(store.current())
     run_id = uuid.uuid4().hex
     flow_run_id = flow_run_id or f"local-{run_id}"
     files, skipped = [], 0
     for raw in discover(raw_dir):
-        if raw.refused is None and history.file_unchanged(raw.rel, raw.size, raw.mtime_ns):
+        if raw.refused is None and (raw.size, raw.mtime_ns) == known.get(raw.rel, (None, None))[:2]:
             skipped += 1
         else:
             files.append(raw)

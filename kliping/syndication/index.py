@@ -119,13 +119,19 @@ class History:
             hist.merges = pq.read_table(state / "merges.parquet")
         if (state / "site_lines.parquet").is_file():
             hist.site_lines = pq.read_table(state / "site_lines.parquet")
-        files = pq.read_table(state / "files.parquet").to_pylist()
-        hist.files = {f["source_path"]: (f["size"], f["mtime_ns"], f["file_type"], f["seq"]) for f in files}
+        hist.files = cls.load_files(snapshot)
         return hist
 
-    def file_unchanged(self, rel: str, size: int, mtime_ns: int) -> bool:
-        known = self.files.get(rel)
-        return known is not None and known[0] == size and known[1] == mtime_ns
+    @staticmethod
+    def load_files(snapshot: Path | None) -> dict[str, tuple[int, int, str, int]]:
+        """The file index alone (source_path → size, mtime_ns, file_type, seq): what planning
+        needs, without the signatures and clusters (3 s to load at 100k articles)."""
+        path = snapshot / "state" / "files.parquet" if snapshot is not None else None
+        if path is None or not path.is_file():
+            return {}
+        table = pq.read_table(path, columns=["source_path", "size", "mtime_ns", "file_type", "seq"])
+        cols = [table.column(c).to_pylist() for c in ("size", "mtime_ns", "file_type", "seq")]
+        return dict(zip(table.column("source_path").to_pylist(), zip(*cols, strict=True), strict=True))
 
 
 def docs_table(
