@@ -216,6 +216,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     counts["commit.articles_already_written"] = meta.num_rows - len(new_ids)
     meta = meta.take(pa.array(keep_idx, pa.int64()))
     new_sigs = signature_matrix(meta.column("signature"), cfg.num_perm)
+    meta = meta.drop_columns(["signature"])  # held as `new_sigs` now (51 MB at 100k articles)
     rules = load_rules(cfg.rule_packs)
     columns = [meta.column(c).to_pylist() for c in ("published_at", "fetched_at", "source_domain")]
     named = zip(meta.column("declared_source").to_pylist(), meta.column("wire").to_pylist(), strict=True)
@@ -224,7 +225,8 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         for d, p, f, s, (declared, wire) in zip(new_ids, *columns, named, strict=True)
     ]
     all_ids = history.doc_ids + new_ids
-    all_sigs = np.vstack([history.signatures, new_sigs])  # once: 512 MB for a million articles
+    # once: 512 MB for a million articles; a first run's are the new ones, not a copy of them
+    all_sigs = np.vstack([history.signatures, new_sigs]) if history.doc_ids else new_sigs
     article_files = [str(p) for p in sorted((previous / "articles").glob("*.parquet"))] if previous else []
 
     # Shingles by doc_id, for both clusterings; texts stripped of site lines put theirs in when
