@@ -226,7 +226,7 @@ def clean_lines(lines: list[str], rules: RuleSet, *, title: str | None = None, e
         gone[pos] = LINK_LIST_RULE
         take(content[pos], LINK_LIST_RULE, content[pos].text)
 
-    kept_pos = _apply_line_rules(content, gone, rules, take, fields)
+    kept_pos = _apply_line_rules(content, gone, rules, take, fields, evidence_text)
     kept_pos = _drop_tail_islands(content, kept_pos, gone, take)
     kept = [content[p] for p in kept_pos]
 
@@ -323,12 +323,18 @@ def _is_card(lines: list[_Line]) -> bool:
 
 
 def _apply_line_rules(
-    content: list[_Line], gone: dict[int, str], rules: RuleSet, take: Take, fields: dict[str, str]
+    content: list[_Line],
+    gone: dict[int, str],
+    rules: RuleSet,
+    take: Take,
+    fields: dict[str, str],
+    lowered: str,
 ) -> list[int]:
-    """Whole-line rules; returns the positions kept. `head` rules only before the body starts."""
+    """Whole-line rules; returns the positions kept. `head` rules only before the body starts.
+    `lowered` is the article lower-cased (with the evidence: more text only lets more rules
+    through the `requires_text` gate, never fewer)."""
     body_start = next((p for p, line in enumerate(content) if p not in gone and reads_as_body(line.text)), 0)
     article = "\n".join(line.text for line in content)
-    lowered = article.lower()
     seen: dict[re.Pattern[str], bool] = {}
     # rules whose `requires` the article lacks cannot match any of its lines
     head_rules = tuple(r for r in rules.by_scope("head") if r.may_match(article, seen, lowered))
