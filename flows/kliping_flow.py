@@ -71,10 +71,9 @@ def batch_task(spec_file: str, index: int) -> BatchSummary:
     return summary
 
 
-def map_batches(plan_file: str) -> str:
-    """The run's batch tasks, on the task runner of the flow they run in; returns the path of
-    the file holding their summaries."""
-    plan = load(plan_file, RunPlan)
+def map_batches(plan: RunPlan, plan_file: str) -> str:
+    """The run's batch tasks (`plan`, loaded from `plan_file`), on the task runner of the flow
+    they run in; returns the path of the file holding their summaries."""
     folder = Path(plan_file).parent
     files = [str(folder / batch_file_name(spec.index)) for spec in plan.batches]
     futures = batch_task.map(files, [spec.index for spec in plan.batches])
@@ -86,7 +85,7 @@ def map_batches(plan_file: str) -> str:
 def batches_flow(plan_file: str) -> str:
     """The batch tasks on Dask: a subflow, because a flow's task runner is fixed when it starts
     and the Dask address is a parameter of the main flow."""
-    return map_batches(plan_file)
+    return map_batches(load(plan_file, RunPlan), plan_file)
 
 
 def save(plan: RunPlan, value: Any, name: str) -> str:
@@ -121,7 +120,7 @@ def run_batches(plan_file: str, dask_address: str | None) -> str:
         return batches_flow.with_options(task_runner=runner)(plan_file)  # type: ignore[arg-type]
     # Locally the tasks run on the main flow's threads, each handing its batch to the pool
     # (`batch_pool`, opened by the flow): a subflow here cost about a second a run.
-    return map_batches(plan_file)
+    return map_batches(plan, plan_file)
 
 
 @task(name="commit", cache_policy=NO_CACHE)
