@@ -61,12 +61,21 @@ def write_parquet(table: pa.Table, path: Path, schema: pa.Schema | None = None) 
     """Write to a temporary file, fsync, and rename into place: never a half-written file."""
     if schema is not None:
         table = table.select(schema.names).cast(schema)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _temporary(path)
     pq.write_table(table, tmp, compression=PARQUET_COMPRESSION)
+    _publish(tmp, path)
+    return path
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def _publish(tmp: Path, path: Path) -> None:
+    """fsync a fully written temporary file and rename it into place."""
     with tmp.open("rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    return path
 
 
 class ParquetStream:
@@ -76,7 +85,7 @@ class ParquetStream:
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.path, self.schema = path, schema
-        self.tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        self.tmp = _temporary(path)
         self._writer = pq.ParquetWriter(self.tmp, schema, compression=PARQUET_COMPRESSION)
         self.rows = 0
 
@@ -86,9 +95,7 @@ class ParquetStream:
 
     def close(self) -> Path:
         self._writer.close()
-        with self.tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(self.tmp, self.path)
+        _publish(self.tmp, self.path)
         return self.path
 
     def abort(self) -> None:
@@ -97,11 +104,9 @@ class ParquetStream:
 
 
 def write_json(doc: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _temporary(path)
     tmp.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    _publish(tmp, path)
 
 
 @dataclass
