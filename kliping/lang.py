@@ -12,7 +12,6 @@ model differently, `classify` falls back to py3langid itself.
 
 from __future__ import annotations
 
-import collections
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,12 +133,3 @@ def classify(text: str) -> str:
     if model is None:
         return str(py3langid.classify(text)[0])
     return str(model.identifier.nb_classes[int(scores(model, text).argmax())])
-
-
-def reference_counts(text: str) -> collections.Counter[int] | None:
-    """py3langid's own feature counts for `text` (for tests)."""
-    ident = langid_impl._get_identifier()
-    counts: collections.Counter[int] | None = langid_impl.visit_counts(
-        ident.tk_nextmove, ident._rowbase, ident.tk_output, ident._encode(text)
-    )
-    return counts

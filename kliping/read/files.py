@@ -106,9 +106,9 @@ def _refusal(path: Path, root: Path) -> tuple[str, str] | os.stat_result:
 def discover(raw_dir: Path) -> Iterator[RawFile]:
     """Every raw file under `raw_dir`, recursively, in a stable (sorted) order.
 
-    A plain regular file is taken from its directory entry with one stat and no Path
-    arithmetic (100,000 files: 11 s with pathlib, a few with this); symlinks and special
-    files go through `_refusal`."""
+    A plain regular file is taken from one `lstat`, its relative name from string joins
+    (with pathlib's `relative_to` and two stat calls a file, 100,000 files took 11 s; now 2);
+    symlinks and special files go through `_refusal`."""
     root = raw_dir.resolve()
     root_text = str(root)
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
