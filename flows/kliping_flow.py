@@ -19,7 +19,7 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
 from flows import progress
-from flows.executor import batch_pool, run_batch, warm_up
+from flows.executor import batch_pool, run_batch, start_batches, started_batch
 from kliping.config import DEFAULT_BATCH_SIZE, RunConfig
 from kliping.dataset import OutputStore
 from kliping.pipeline import BatchSpec, BatchSummary, failed_batch
@@ -32,6 +32,8 @@ from kliping.syndication.signatures import DEFAULT_NUM_PERM
 
 FLOW_NAME = "kliping"
 T = TypeVar("T")
+# values `save` was asked to keep, by path, for `load` in this process; emptied as a flow ends
+_kept: dict[str, Any] = {}
 # The per-file table artifact lists at most this many files: the UI shows a table, not a dataset.
 MAX_FILE_ROWS = 1_000
 
@@ -45,11 +47,11 @@ def plan_task(raw_dir: str, out_dir: str, config: RunConfig, flow_run_id: str) -
         len(plan.files), len(plan.batches), plan.skipped_files,
     )  # fmt: skip
     progress.emit("planned", files=len(plan.files), batches=len(plan.batches), skipped=plan.skipped_files)
-    if plan.batches:
-        warm_up()
     for spec in plan.batches:
         save(plan, spec, batch_file_name(spec.index))
-    return save(plan, plan, "plan.pickle")
+    plan_file = save(plan, plan, "plan.pickle", keep=True)
+    start_batches(plan.batches)  # last: a retried plan must not start its batches twice
+    return plan_file
 
 
 def batch_file_name(index: int) -> str:
@@ -58,16 +60,17 @@ def batch_file_name(index: int) -> str:
 
 @task(name="batch", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE, task_run_name="batch-{index}")
 def batch_task(spec_file: str, index: int) -> BatchSummary:
-    """One batch, its spec read from the file the plan task wrote: a spec given as a parameter
-    is walked by Prefect before the task starts (a spec of 1,000 files: 0.15 s a task)."""
-    spec = load(spec_file, BatchSpec)
-    summary = run_batch(spec)
+    """One batch: the one the plan task started in the pool, else run now from the spec in
+    `spec_file` (a spec given as a parameter is walked by Prefect before the task starts:
+    a spec of 1,000 files cost 0.15 s a task)."""
+    started = started_batch(index)
+    summary = started.result() if started is not None else run_batch(load(spec_file, BatchSpec))
     get_run_logger().info(
         "batch %d: %d files, %d records → %d articles, %d rejects in %.1f s",
-        spec.index, len(spec.files), summary.counts.get("read.records", 0),
+        index, len(summary.per_file), summary.counts.get("read.records", 0),
         summary.articles, summary.rejects, summary.seconds,
     )  # fmt: skip
-    progress.emit("batch", files=len(spec.files), records=summary.counts.get("read.records", 0))
+    progress.emit("batch", files=len(summary.per_file), records=summary.counts.get("read.records", 0))
     return summary
 
 
@@ -78,7 +81,7 @@ def map_batches(plan: RunPlan, plan_file: str) -> str:
     files = [str(folder / batch_file_name(spec.index)) for spec in plan.batches]
     futures = batch_task.map(files, [spec.index for spec in plan.batches])
     summaries = [_settle(spec, future) for spec, future in zip(plan.batches, futures, strict=True)]
-    return save(plan, summaries, "summaries.pickle")
+    return save(plan, summaries, "summaries.pickle", keep=True)
 
 
 @flow(name="kliping-batches", validate_parameters=False)
@@ -88,7 +91,7 @@ def batches_flow(plan_file: str) -> str:
     return map_batches(load(plan_file, RunPlan), plan_file)
 
 
-def save(plan: RunPlan, value: Any, name: str) -> str:
+def save(plan: RunPlan, value: Any, name: str, keep: bool = False) -> str:
     """Pickle `value` into the run's own work folder (removed with it) and return its path.
 
     Tasks and subflows pass these paths, not the plan and summaries themselves: a subflow's
@@ -97,11 +100,15 @@ def save(plan: RunPlan, value: Any, name: str) -> str:
     run of 10,000 files cost seconds."""
     path = OutputStore(Path(plan.out_dir)).work / plan.run_id / name
     path.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    if keep:  # this process loads it again, twice for the plan: 0.1 s each at 10,000 files
+        _kept[str(path)] = value
     return str(path)
 
 
 def load(path: str, kind: type[T]) -> T:
-    value = pickle.loads(Path(path).read_bytes())
+    value = _kept.get(path)
+    if value is None:
+        value = pickle.loads(Path(path).read_bytes())
     if not isinstance(value, kind):
         raise TypeError(f"{path} holds no {kind.__name__}")
     return value
@@ -192,11 +199,14 @@ def kliping_flow(
     with store.lock(lock_wait_s):
         store.check_layout()
         store.recover()
-        # the pool is opened before the plan so that the plan task can start its workers
-        with batch_pool(0 if dask_address else config.workers, config.rule_packs):
-            plan_file = plan_task(raw_dir, out_dir, config, run_id)
-            summaries_file = run_batches(plan_file, dask_address)
-        summary = commit_task(plan_file, summaries_file)
+        try:
+            # the pool is opened before the plan so that the plan task can start the batches
+            with batch_pool(0 if dask_address else config.workers, config.rule_packs):
+                plan_file = plan_task(raw_dir, out_dir, config, run_id)
+                summaries_file = run_batches(plan_file, dask_address)
+            summary = commit_task(plan_file, summaries_file)
+        finally:
+            _kept.clear()
     publish(summary)
     # The per-file counts are in the table artifact; returned too, Prefect walks them (10,000
     # files: a second).

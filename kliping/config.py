@@ -14,7 +14,7 @@ from kliping.syndication.signatures import DEFAULT_NUM_PERM, DEFAULT_SEED
 # the flow's), which a small machine takes from the workers: the batches of 10,000 text records
 # cost it 5.4 s of CPU in 50 tasks, 2.5 s in 10. 500 text records take a worker about 1.5 s,
 # 500 HTML pages about 40 s.
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 1000
 
 
 class ConfigError(ValueError):

@@ -228,10 +228,6 @@ def warm_worker(rule_packs: tuple[str, ...] = ()) -> None:
         registered_domain("https://www.example.co.id/")
 
 
-def noop() -> None:
-    """Submitted once per worker to start the pool's processes before batches are ready."""
-
-
 def process_batch(spec: BatchSpec) -> BatchSummary:
     """Run the per-record steps over the files of one batch and stage the results."""
     started = time.perf_counter()

@@ -323,7 +323,7 @@ def test_non_http_target_uri_gives_no_url(tmp_path: Path, uri: str) -> None:
 
 
 def test_unreadable_file_is_one_unreadable_reject(tmp_path: Path) -> None:
-    raw = RawFile(tmp_path, "gone.warc", "warc", False, 10, 0)  # a directory: open() fails
+    raw = RawFile(str(tmp_path), "gone.warc", "warc", False, 10, 0)  # a directory: open() fails
     items = list(read_warc(raw, LIMITS))
     assert [i.reason for i in items if isinstance(i, Reject)] == [RejectReason.UNREADABLE]
     assert len(items) == 1
