@@ -236,9 +236,10 @@ def _extract_html(record: RawRecord, html: str) -> Extracted | Reject:
             "which the HTML parser takes quadratic time over",
         )
     url = record.url or page_url(html)
-    # Parsed here for the lede repair and the front-page check. trafilatura copies a tree it is
-    # given, and a copy costs more than its own parse: it gets the page as text unless the
-    # repair changed the tree.
+    # Parsed once, here, for the lede repair, the front-page check and trafilatura, which copies
+    # a tree it is given (1.4 ms a page) instead of parsing the text again (5 ms); its output
+    # is the same (text, title, author, date, site, url of 1,026 extractions of the dev and
+    # bench pages).
     try:
         tree = load_html(html)
     except RecordTimeout:
@@ -246,15 +247,14 @@ def _extract_html(record: RawRecord, html: str) -> Extracted | Reject:
     except Exception as exc:  # lxml raises many kinds on hostile markup
         return Reject.of(record, RejectReason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")
     doc = None
-    page: Any = html
     if tree is not None:
-        page = tree if wrap_loose_lede(tree) else html
-        doc = _bare_extraction(record, page, url, favor_precision=False)
+        wrap_loose_lede(tree)
+        doc = _bare_extraction(record, tree, url, favor_precision=False)
     if isinstance(doc, Reject):
         return doc
     if doc is not None and not isinstance(doc, dict) and (reason := front_page_reason(tree, doc.text or "")):
         # a teaser list in the first extraction; a stricter one may still find the article
-        retry = _bare_extraction(record, page, url, favor_precision=True)
+        retry = _bare_extraction(record, tree, url, favor_precision=True)
         if retry is None or isinstance(retry, Reject | dict) or front_page_reason(tree, retry.text or ""):
             return Reject.of(record, RejectReason.NO_ARTICLE, f"a front page or a list of links: {reason}")
         doc = retry
@@ -287,8 +287,9 @@ def _extract_html(record: RawRecord, html: str) -> Extracted | Reject:
 
 
 def _bare_extraction(record: RawRecord, page: Any, url: str | None, favor_precision: bool) -> Any:
-    """trafilatura's extraction with metadata from the page (HTML text, or a parsed tree, which
-    trafilatura copies); a Reject when it raises on hostile markup."""
+    """trafilatura's extraction with metadata from the parsed page (which trafilatura copies,
+    so the page stays as it was for the front-page check); a Reject when it raises on hostile
+    markup."""
     try:
         return trafilatura.bare_extraction(
             page,

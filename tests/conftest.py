@@ -21,3 +21,5 @@ def rng() -> random.Random:
 @pytest.fixture(scope="session", autouse=True)
 def _prefect_home(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
+    # kliping's own cache (the language model), kept out of the user's cache folder
+    os.environ["KLIPING_CACHE_DIR"] = str(tmp_path_factory.mktemp("kliping-cache"))

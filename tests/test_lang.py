@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -48,9 +49,10 @@ def test_features_are_py3langids_for_any_text(text: str) -> None:
     in the order it first meets them (its scores sum them in that order)."""
     model = lang._load()
     assert model is not None
-    data = model.identifier._encode(text)
+    ident = langid_impl._get_identifier()
+    data = ident._encode(text)
+    assert lang.encode(text) == data
     idx, counts = lang.features(model, data)
-    ident = model.identifier
     reference = (
         langid_impl.visit_counts(ident.tk_nextmove, ident._rowbase, ident.tk_output, data) or Counter()
     )
@@ -64,7 +66,7 @@ def test_scores_match_on_longer_texts() -> None:
     assert model is not None
     for text in [*_seed_texts(), " ".join(SAMPLES)]:
         ours = lang.scores(model, text)
-        theirs = model.identifier._decide(text)
+        theirs = langid_impl._get_identifier()._decide(text)
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-3)
 
 
@@ -74,11 +76,47 @@ def test_depth_is_the_longest_ngram() -> None:
     model = lang._load()
     assert model is not None
     assert model.depth == lang.automaton_depth(model.nextmove, model.rowbase) == 6
-    short = lang._Model(model.identifier, model.nextmove, model.rowbase, model.output, model.weights, 2)
-    data = model.identifier._encode(" ".join(SAMPLES))
+    short = dataclasses.replace(model, depth=2)
+    data = lang.encode(" ".join(SAMPLES))
     assert list(lang.features(short, data)[0]) != list(lang.features(model, data)[0])
 
 
 def test_falls_back_to_py3langid_when_its_model_is_kept_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lang, "_load", lambda: None)
     assert lang.classify(SAMPLES[2]) == py3langid.classify(SAMPLES[2])[0] == "en"
+
+
+def test_model_cache_gives_the_same_model_and_a_bad_cache_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers read the model from kliping's cache (0.1 s instead of 1.1); it must be the model
+    py3langid's own gives, and a cache that cannot be read is rebuilt, not fatal."""
+    monkeypatch.setenv("KLIPING_CACHE_DIR", str(tmp_path / "cache"))
+    cache = lang.cache_file()
+    assert cache is not None and cache.parent == tmp_path / "cache"
+
+    def fresh() -> lang._Model:
+        monkeypatch.setattr(lang, "_model", None)
+        model = lang._load()
+        assert model is not None
+        return model
+
+    built = lang._from_py3langid()
+    first = fresh()  # no cache yet: built and written
+    assert cache.is_file() and [p.name for p in cache.parent.iterdir()] == [cache.name]
+    cached = fresh()  # read from the cache
+    assert cached is not first
+    for model in (first, cached):
+        for name in ("nextmove", "rowbase", "output", "weights", "priors"):
+            np.testing.assert_array_equal(getattr(model, name), getattr(built, name))
+            assert getattr(model, name).dtype == getattr(built, name).dtype
+        assert (model.classes, model.alias_pairs, model.depth) == (built.classes, built.alias_pairs, 6)
+    for text in SAMPLES:
+        assert lang.classify(text) == py3langid.classify(text)[0]
+
+    cache.write_bytes(b"not a zip")  # a torn or foreign file
+    assert fresh().depth == 6
+    assert lang._read_cache(cache) is not None  # written again
+    monkeypatch.setenv("KLIPING_CACHE_DIR", str(tmp_path / "file"))
+    (tmp_path / "file").write_text("a file where the folder would be")
+    assert fresh().depth == 6  # no cache can be written: the model is still built
