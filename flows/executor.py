@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from kliping.pipeline import BatchSpec, BatchSummary, process_batch, worker_pool
 
 _pool: ProcessPoolExecutor | None = None
-_workers = 0
 # batches handed to the pool by `start_batches`, by index, until their task takes them
 _started: dict[int, Future[BatchSummary]] = {}
 
@@ -24,18 +23,28 @@ _started: dict[int, Future[BatchSummary]] = {}
 def batch_pool(workers: int, rule_packs: tuple[str, ...] = ()) -> Iterator[None]:
     """A pool of `workers` processes for the duration of a flow run (0: run batches in-thread).
     Its processes start with the first batch; a run with nothing to do starts none."""
-    global _pool, _workers
+    global _pool
     if workers <= 0:
         yield
         return
-    _pool, _workers = worker_pool(workers, rule_packs), workers
+    _pool = worker_pool(workers, rule_packs)
     try:
         yield
-    finally:
-        pool, _pool = _pool, None
-        _started.clear()
-        # the workers exit while the flow goes on to the commit (waiting for them took 0.4 s)
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:
+        # batches still running finish before the flow gives up its lock on the output
+        _close(wait=True)
+        raise
+    # every batch is done: the workers exit while the flow goes on to the commit (waiting
+    # for them took 0.4 s)
+    _close(wait=False)
+
+
+def _close(wait: bool) -> None:
+    global _pool
+    pool, _pool = _pool, None
+    _started.clear()
+    if pool is not None:
+        pool.shutdown(wait=wait, cancel_futures=True)
 
 
 def start_batches(specs: Iterable[BatchSpec]) -> None:

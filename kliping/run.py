@@ -682,7 +682,9 @@ def run_local(
                     summaries.append(future.result())
                 except Exception as exc:  # a crashed worker must not lose the other batches
                     summaries.append(failed_batch(spec, exc))
-        finally:
-            # the workers exit while the commit runs (waiting for them took 0.4 s)
-            pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # running batches end before the lock does
+            raise
+        # every batch is done: the workers exit while the commit runs (waiting took 0.4 s)
+        pool.shutdown(wait=False)
         return commit_run(plan, summaries)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -64,3 +65,27 @@ def test_without_a_pool_nothing_starts_early_and_batches_run_in_the_calling_thre
         assert calls == [] and executor.started_batch(0) is None
         assert executor.run_batch(batches[0]).index == 0
     assert calls == [(0, threading.current_thread().name)]
+
+
+def test_a_failing_flow_waits_for_its_running_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the flow fails, batches already running end before it gives up its lock on the
+    output (a next run's recovery must not meet a worker still writing). When it succeeds,
+    every batch is done already and the workers exit in the background."""
+    running, done = threading.Event(), threading.Event()
+
+    def slow(spec: BatchSpec) -> BatchSummary:
+        running.set()
+        time.sleep(0.3)
+        done.set()
+        return BatchSummary(spec.index, None, None, 0, 0)
+
+    monkeypatch.setattr(executor, "process_batch", slow)
+    monkeypatch.setattr(executor, "worker_pool", lambda workers, packs: ThreadPoolExecutor(workers, "pool"))
+    with pytest.raises(RuntimeError, match="plan failed"), executor.batch_pool(2):
+        executor.start_batches(specs(tmp_path, 1))
+        running.wait(5)
+        raise RuntimeError("plan failed")
+    assert done.is_set()
+    assert executor.started_batch(0) is None
