@@ -24,7 +24,7 @@ from kliping.config import DEFAULT_BATCH_SIZE, RunConfig
 from kliping.dataset import OutputStore
 from kliping.pipeline import BatchSpec, BatchSummary, failed_batch
 from kliping.read.limits import DEFAULT_MAX_RECORD_BYTES, DEFAULT_RECORD_TIMEOUT_S
-from kliping.run import RunPlan, RunSummary, commit_run, plan_run
+from kliping.run import RunPlan, RunSummary, commit_run, plan_run, preload_for_commit
 from kliping.summary import summary_markdown
 from kliping.syndication.clusters import DEFAULT_THRESHOLD
 from kliping.syndication.shingles import DEFAULT_SHINGLE_SIZE
@@ -80,6 +80,7 @@ def map_batches(plan: RunPlan, plan_file: str) -> str:
     folder = Path(plan_file).parent
     files = [str(folder / batch_file_name(spec.index)) for spec in plan.batches]
     futures = batch_task.map(files, [spec.index for spec in plan.batches])
+    preload_for_commit(plan.config)
     summaries = [_settle(spec, future) for spec, future in zip(plan.batches, futures, strict=True)]
     return save(plan, summaries, "summaries.pickle", keep=True)
 

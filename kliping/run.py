@@ -7,6 +7,7 @@ output folder's lock; batches only read raw files and write staging files.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -168,6 +169,13 @@ def _read_columns(paths: list[str], columns: list[str], doc_ids: Iterable[str] |
         pc.field("doc_id").isin(pa.array(sorted(set(doc_ids)), pa.string())) if doc_ids is not None else None
     )
     return dataset.to_table(columns=columns, filter=flt)
+
+
+def preload_for_commit(config: RunConfig) -> None:
+    """Compile the rules the commit needs (0.2 s) while the workers run the batches. A pack
+    that fails here fails the commit later, as it would have without this."""
+    with contextlib.suppress(Exception):
+        load_rules(config.rule_packs)
 
 
 def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
@@ -677,6 +685,7 @@ def run_local(
         pool = worker_pool(config.workers, config.rule_packs)
         try:
             futures = [pool.submit(process_batch, b) for b in plan.batches]
+            preload_for_commit(config)
             for spec, future in zip(plan.batches, futures, strict=True):
                 try:
                     summaries.append(future.result())
