@@ -8,6 +8,7 @@ so that only paths and counts travel between processes.
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -218,14 +219,17 @@ def worker_pool(workers: int, rule_packs: tuple[str, ...] = ()) -> ProcessPoolEx
 
 
 def warm_worker(rule_packs: tuple[str, ...] = ()) -> None:
-    """Load what every batch needs (the rules, the language model, the suffix list), about
-    2 s, as the worker starts: a pool started early does it while the run is still planned."""
+    """Load what every batch needs (the rules, the language model, the suffix list) as the
+    worker starts: about 0.3 s, 1.3 s while the language model is not cached yet."""
     # never raises: a pool whose initializer fails breaks every batch; a bad rule pack is
     # reported by the batches that load it
     with contextlib.suppress(Exception):
         load_rules(rule_packs)
         detect_lang("Pemerintah mengumumkan kebijakan baru itu pada Senin pagi di Jakarta.")
         registered_domain("https://www.example.co.id/")
+    # What is loaded now lives as long as the worker: out of the garbage collector's sight, its
+    # 100,000 objects are not walked again by every full collection (0.2 s a batch of 125 pages)
+    gc.freeze()
 
 
 def process_batch(spec: BatchSpec) -> BatchSummary:
