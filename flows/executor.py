@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 
-from kliping.pipeline import BatchSpec, BatchSummary, process_batch, worker_pool
+from kliping.pipeline import BatchSpec, BatchSummary, process_batch, run_pool
 
 _pool: ProcessPoolExecutor | None = None
 # batches handed to the pool by `start_batches`, by index, until their task takes them
@@ -21,30 +21,20 @@ _started: dict[int, Future[BatchSummary]] = {}
 
 @contextmanager
 def batch_pool(workers: int, rule_packs: tuple[str, ...] = ()) -> Iterator[None]:
-    """A pool of `workers` processes for the duration of a flow run (0: run batches in-thread).
-    Its processes start with the first batch; a run with nothing to do starts none."""
+    """A pool of `workers` processes for the duration of a flow run (0: run batches in-thread),
+    shut down as `run_pool` says. Its processes start with the first batch; a run with nothing
+    to do starts none."""
     global _pool
     if workers <= 0:
         yield
         return
-    _pool = worker_pool(workers, rule_packs)
-    try:
-        yield
-    except BaseException:
-        # batches still running finish before the flow gives up its lock on the output
-        _close(wait=True)
-        raise
-    # every batch is done: the workers exit while the flow goes on to the commit (waiting
-    # for them took 0.4 s)
-    _close(wait=False)
-
-
-def _close(wait: bool) -> None:
-    global _pool
-    pool, _pool = _pool, None
-    _started.clear()
-    if pool is not None:
-        pool.shutdown(wait=wait, cancel_futures=True)
+    with run_pool(workers, rule_packs) as pool:
+        _pool = pool
+        try:
+            yield
+        finally:
+            _pool = None
+            _started.clear()
 
 
 def start_batches(specs: Iterable[BatchSpec]) -> None:

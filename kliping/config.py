@@ -12,8 +12,8 @@ from kliping.syndication.signatures import DEFAULT_NUM_PERM, DEFAULT_SEED
 
 # Most records per task. Each task run costs Prefect about 70 ms of CPU (its API server's and
 # the flow's), which a small machine takes from the workers: the batches of 10,000 text records
-# cost it 5.4 s of CPU in 50 tasks, 2.5 s in 10. 500 text records take a worker about 1.5 s,
-# 500 HTML pages about 40 s.
+# cost it 5.4 s of CPU in 50 tasks, 2.5 s in 10. 1,000 text records take a worker about 3 s,
+# 1,000 HTML pages about 80 s.
 DEFAULT_BATCH_SIZE = 1000
 
 

@@ -11,6 +11,7 @@ import contextlib
 import gc
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -216,6 +217,21 @@ def worker_pool(workers: int, rule_packs: tuple[str, ...] = ()) -> ProcessPoolEx
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=get_context("spawn"), initializer=warm_worker, initargs=(rule_packs,)
     )
+
+
+@contextlib.contextmanager
+def run_pool(workers: int, rule_packs: tuple[str, ...] = ()) -> Iterator[ProcessPoolExecutor]:
+    """`worker_pool` for one run (the library's and the flow's). Once every batch is done the
+    workers exit in the background while the run commits (waiting for them took 0.4 s); when
+    the run fails instead, batches still running end before it gives up its lock on the
+    output, so that a next run's recovery never meets a worker still writing."""
+    pool = worker_pool(workers, rule_packs)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=False)
 
 
 def warm_worker(rule_packs: tuple[str, ...] = ()) -> None:

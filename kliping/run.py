@@ -33,7 +33,7 @@ from kliping.pipeline import (
     failed_batch,
     named_sources,
     process_batch,
-    worker_pool,
+    run_pool,
 )
 from kliping.read import RawFile, discover
 from kliping.read.files import count_ignored
@@ -682,8 +682,7 @@ def run_local(
         if config.workers <= 1:
             return commit_run(plan, [process_batch(b) for b in plan.batches])
         summaries = []
-        pool = worker_pool(config.workers, config.rule_packs)
-        try:
+        with run_pool(config.workers, config.rule_packs) as pool:
             futures = [pool.submit(process_batch, b) for b in plan.batches]
             preload_for_commit(config)
             for spec, future in zip(plan.batches, futures, strict=True):
@@ -691,9 +690,4 @@ def run_local(
                     summaries.append(future.result())
                 except Exception as exc:  # a crashed worker must not lose the other batches
                     summaries.append(failed_batch(spec, exc))
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)  # running batches end before the lock does
-            raise
-        # every batch is done: the workers exit while the commit runs (waiting took 0.4 s)
-        pool.shutdown(wait=False)
         return commit_run(plan, summaries)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import flows.executor as executor
+from kliping import pipeline
 from kliping.config import RunConfig
 from kliping.pipeline import BatchSpec, BatchSummary
 
@@ -20,9 +21,14 @@ def specs(tmp_path: Path, n: int, first: int = 0) -> list[BatchSpec]:
 
 
 @pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
-    """Batches run in a thread pool standing in for the worker processes; batch 1 fails the first
-    time it runs. Each call is recorded with the thread that ran it."""
+def threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool of threads, named "pool…", stands in for the worker processes."""
+    monkeypatch.setattr(pipeline, "worker_pool", lambda workers, packs: ThreadPoolExecutor(workers, "pool"))
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch, threads: None) -> list[tuple[int, str]]:
+    """Batch 1 fails the first time it runs. Each call is recorded with the thread that ran it."""
     made: list[tuple[int, str]] = []
 
     def process(spec: BatchSpec) -> BatchSummary:
@@ -32,7 +38,6 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
         return BatchSummary(spec.index, None, None, 0, 0)
 
     monkeypatch.setattr(executor, "process_batch", process)
-    monkeypatch.setattr(executor, "worker_pool", lambda workers, packs: ThreadPoolExecutor(workers, "pool"))
     return made
 
 
@@ -68,7 +73,7 @@ def test_without_a_pool_nothing_starts_early_and_batches_run_in_the_calling_thre
 
 
 def test_a_failing_flow_waits_for_its_running_batches(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: None
 ) -> None:
     """When the flow fails, batches already running end before it gives up its lock on the
     output (a next run's recovery must not meet a worker still writing). When it succeeds,
@@ -82,7 +87,6 @@ def test_a_failing_flow_waits_for_its_running_batches(
         return BatchSummary(spec.index, None, None, 0, 0)
 
     monkeypatch.setattr(executor, "process_batch", slow)
-    monkeypatch.setattr(executor, "worker_pool", lambda workers, packs: ThreadPoolExecutor(workers, "pool"))
     with pytest.raises(RuntimeError, match="plan failed"), executor.batch_pool(2):
         executor.start_batches(specs(tmp_path, 1))
         running.wait(5)
