@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from kliping.clean import load_rules
 from kliping.clean.site import SITE_RULE_PREFIX, SiteLines, strip_site_lines
 from kliping.config import RunConfig
-from kliping.dataset import OutputStore, ParquetStream, Snapshot, write_json
+from kliping.dataset import OutputStore, ParquetStream, Snapshot, read_parquet, write_json
+from kliping.memory import release_unused
 from kliping.pipeline import (
     CLUSTER_COLUMNS,
     BatchSpec,
@@ -45,6 +45,7 @@ from kliping.syndication.index import (
     FILES_SCHEMA,
     MERGES_SCHEMA,
     History,
+    docs_schema,
     docs_table,
     signature_matrix,
 )
@@ -64,7 +65,7 @@ MIN_BALANCED_BATCH = 50
 MIN_ROUNDS = 4
 ROWS_PER_PART = 50_000
 # Articles are written a row group of this many at a time (about 40 MB of text held at once).
-ROWS_PER_GROUP = 10_000
+ROWS_PER_GROUP = 5_000
 
 
 @dataclass
@@ -162,13 +163,57 @@ def plan_run(raw_dir: Path, out_dir: Path, config: RunConfig, flow_run_id: str |
 
 
 def _read_columns(paths: list[str], columns: list[str], doc_ids: Iterable[str] | None = None) -> pa.Table:
-    if not paths:
-        return pa.table({c: [] for c in columns})
-    dataset = ds.dataset(paths, format="parquet")
-    flt = (
-        pc.field("doc_id").isin(pa.array(sorted(set(doc_ids)), pa.string())) if doc_ids is not None else None
-    )
-    return dataset.to_table(columns=columns, filter=flt)
+    """These columns of these files, all rows or only those of `doc_ids`."""
+    if doc_ids is not None:
+        tables = list(_read_rows(paths, columns, doc_ids))
+    else:
+        tables = [read_parquet(p, columns) for p in paths]
+    return pa.concat_tables(tables) if tables else pa.table({c: [] for c in columns})
+
+
+META_COLUMNS = [
+    "doc_id", "published_at", "fetched_at", "source_domain", "declared_source", "wire", "line_keys"
+]  # fmt: skip
+
+
+def _read_staged_meta(paths: list[str], num_perm: int) -> tuple[pa.Table, np.ndarray]:
+    """What the commit needs of every staged article but its text, and the signatures as one
+    (n, num_perm) matrix filled a file at a time: read as one Arrow table first, the
+    signatures were held twice (51 MB each at 100k articles), and the reading three times."""
+    files = [pq.ParquetFile(p, pre_buffer=False) for p in paths]
+    sigs = np.empty((sum(f.metadata.num_rows for f in files), num_perm), dtype=np.uint32)
+    tables, row = [], 0
+    for parquet in files:
+        table = parquet.read(columns=[*META_COLUMNS, "signature"], use_threads=False)
+        sigs[row : row + table.num_rows] = signature_matrix(table.column("signature"), num_perm)
+        row += table.num_rows
+        tables.append(table.drop_columns(["signature"]))
+    if not tables:
+        return pa.table({c: [] for c in META_COLUMNS}), sigs
+    return pa.concat_tables(tables), sigs
+
+
+def _read_rows(paths: list[str], columns: list[str], doc_ids: Iterable[str]) -> Iterator[pa.Table]:
+    """The rows of these doc ids, a row group at a time, in this thread.
+
+    A filtered dataset scan reads every row group's texts on Arrow's threads to find 20,000
+    candidates among 100,000 articles; the memory those threads' allocator keeps afterwards
+    was 150 MB of the commit's peak. Here a file's ids are read first and only row groups
+    holding a wanted row are read, one at a time."""
+    wanted = set(doc_ids)
+    if not wanted:
+        return
+    for path in paths:
+        parquet = pq.ParquetFile(path, pre_buffer=False)
+        ids = parquet.read(columns=["doc_id"], use_threads=False).column("doc_id").to_pylist()
+        start = 0
+        for group in range(parquet.num_row_groups):
+            size = parquet.metadata.row_group(group).num_rows
+            rows = [i - start for i in range(start, start + size) if ids[i] in wanted]
+            if rows:
+                table = parquet.read_row_group(group, columns=columns, use_threads=False)
+                yield table if len(rows) == size else table.take(pa.array(rows, pa.int64()))
+            start += size
 
 
 def preload_for_commit(config: RunConfig) -> None:
@@ -201,19 +246,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     _resign_history_if_needed(history, previous, cfg)
 
     # New articles: drop records an earlier run already wrote, and repeats within this run.
-    meta = _read_columns(
-        staged_articles,
-        [
-            "doc_id",
-            "published_at",
-            "fetched_at",
-            "source_domain",
-            "declared_source",
-            "wire",
-            "signature",
-            "line_keys",
-        ],
-    )
+    meta, new_sigs = _read_staged_meta(staged_articles, cfg.num_perm)
     seen = set(history.parts)
     keep_idx, new_ids = [], []
     for i, doc_id in enumerate(meta.column("doc_id").to_pylist()):
@@ -222,9 +255,10 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
             keep_idx.append(i)
             new_ids.append(doc_id)
     counts["commit.articles_already_written"] = meta.num_rows - len(new_ids)
-    meta = meta.take(pa.array(keep_idx, pa.int64()))
-    new_sigs = signature_matrix(meta.column("signature"), cfg.num_perm)
-    meta = meta.drop_columns(["signature"])  # held as `new_sigs` now (51 MB at 100k articles)
+    if len(keep_idx) != meta.num_rows:
+        meta = meta.take(pa.array(keep_idx, pa.int64()))
+        new_sigs = new_sigs[keep_idx]
+    release_unused()
     rules = load_rules(cfg.rule_packs)
     columns = [meta.column(c).to_pylist() for c in ("published_at", "fetched_at", "source_domain")]
     named = zip(meta.column("declared_source").to_pylist(), meta.column("wire").to_pylist(), strict=True)
@@ -243,9 +277,8 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
 
     def shingles_of(ids: list[str]) -> dict[str, U32Array]:
         missing = [d for d in ids if d not in shingle_memo]
-        if missing:
-            texts = _read_columns(staged_articles + article_files, ["doc_id", "text"], missing)
-            col = zip(texts.column("doc_id").to_pylist(), texts.column("text").to_pylist(), strict=True)
+        for batch in _read_rows(staged_articles + article_files, ["doc_id", "text"], missing):
+            col = zip(batch.column("doc_id").to_pylist(), batch.column("text").to_pylist(), strict=True)
             shingle_memo.update({d: shingle_hashes(t, cfg.shingle_size) for d, t in col})
         return {d: shingle_memo[d] for d in ids if d in shingle_memo}
 
@@ -263,6 +296,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         )
 
     result = run_cluster()
+    release_unused()
     site = SiteLines.from_table(history.site_lines)
     # doc_id → text and removals after site lines
     overrides = _learn_site_lines(site, meta, result, staged_articles, counts)
@@ -277,9 +311,14 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
             new_sigs[position[d]] = sig
             all_sigs[len(history.doc_ids) + position[d]] = sig
             changed[len(history.doc_ids) + position[d]] = True
-        result = run_cluster(candidates_after_change(result.candidates, all_sigs, changed, cfg.threshold))
+        candidates = candidates_after_change(result.candidates, all_sigs, changed, cfg.threshold)
+        del result  # its assignments (every article) need not be held twice
+        result = run_cluster(candidates)
+    shingle_memo.clear()  # 50 MB of shingle sets at 100k articles
+    release_unused()
 
     new_parts = _write_new_articles(snap, staged_articles, set(new_ids), result, seq, overrides)
+    release_unused()
     rewritten = _rewrite_old_articles(snap, previous, history, result)
     snap.link_from(previous, "articles", skip=rewritten)
     failed = {p for s in summaries if s.failed for p, *_ in s.per_file}
@@ -344,15 +383,17 @@ def _learn_site_lines(
     ]
     if not affected:
         return {}
-    rows = _read_columns(staged, ["doc_id", "text", "removed"], [d for d, _ in affected]).to_pylist()
-    by_id = {r["doc_id"]: r for r in rows}
+    domain_of = dict(affected)
     out = {}
-    for doc_id, domain in affected:
-        row = by_id[doc_id]
-        stripped = strip_site_lines(row["text"], row["removed"], domain, learned[domain])
-        if stripped is not None and stripped[0].strip():
-            out[doc_id] = stripped
-            counts[f"removed.{SITE_RULE_PREFIX}{domain}"] += len(stripped[1]) - len(row["removed"])
+    for table in _read_rows(staged, ["doc_id", "text", "removed"], domain_of):
+        for row in table.to_pylist():
+            doc_id, domain = row["doc_id"], domain_of[row["doc_id"]]
+            if doc_id in out:  # one record staged twice in this run
+                continue
+            stripped = strip_site_lines(row["text"], row["removed"], domain, learned[domain])
+            if stripped is not None and stripped[0].strip():
+                out[doc_id] = stripped
+                counts[f"removed.{SITE_RULE_PREFIX}{domain}"] += len(stripped[1]) - len(row["removed"])
     return out
 
 
@@ -462,7 +503,7 @@ def _write_new_articles(
     written: set[str] = set()
     try:
         for path in staged:
-            table = pq.read_table(path)
+            table = read_parquet(path)
             # looked up in a Python set: Arrow's is_in builds its hash table of `keep` on every
             # call, which over the 500 staged files of a 100k run took 20 s
             first: dict[str, int] = {}
@@ -494,7 +535,7 @@ def _rewrite_old_articles(
     touched = sorted({history.parts[d] for d in result.assignments if d in history.parts})
     rewritten: set[str] = set()
     for name in touched:
-        table = pq.read_table(previous / "articles" / name)
+        table = read_parquet(previous / "articles" / name)
         ids = table.column("doc_id").to_pylist()
         old = _assignment_columns_from_table(table)
         new_table = _merge_assignments(table, ids, result)
@@ -530,7 +571,7 @@ def _write_rejects(
     stale = pa.array(sorted(reread), pa.string())
     rewritten = set()
     for path in old_files:
-        table = pq.read_table(path)
+        table = read_parquet(path)
         drop = pc.and_(
             pc.equal(table.column("reason"), "batch_failed"), pc.is_in(table.column("source_path"), stale)
         )
@@ -545,7 +586,7 @@ def _write_rejects(
     current = [str(p) for p in sorted(snap.table_dir("rejects").glob("*.parquet"))]
     old = _read_columns(current, key_cols) if current else None
     seen = set(zip(*(old.column(c).to_pylist() for c in key_cols), strict=True)) if old is not None else set()
-    table = pa.concat_tables([pq.read_table(p) for p in staged])
+    table = pa.concat_tables([read_parquet(p) for p in staged])
     keys = list(zip(*(table.column(c).to_pylist() for c in key_cols), strict=True))
     keep = []
     for i, k in enumerate(keys):
@@ -557,6 +598,28 @@ def _write_rejects(
         return 0
     snap.write("rejects", f"part-{seq:06d}.parquet", table.take(pa.array(keep, pa.int64())), rejects_schema())
     return len(keep)
+
+
+def _write_docs(
+    snap: Snapshot,
+    name: str,
+    ids: list[str],
+    parts: list[str],
+    infos: list[DocInfo],
+    sigs: np.ndarray,
+    num_perm: int,
+) -> None:
+    """A state `docs-` file, ROWS_PER_GROUP rows at a time: built whole, the table and its
+    Parquet encoding of 100,000 articles took 160 MB of Arrow memory at once."""
+    stream = ParquetStream(snap.table_dir("state") / name, docs_schema(num_perm))
+    try:
+        for i in range(0, len(ids), ROWS_PER_GROUP):
+            end = i + ROWS_PER_GROUP
+            stream.write(docs_table(ids[i:end], parts[i:end], infos[i:end], sigs[i:end], num_perm))
+        stream.close()
+    except BaseException:
+        stream.abort()
+        raise
 
 
 def _write_state(
@@ -578,18 +641,13 @@ def _write_state(
     if history.manifest.get("resigned"):
         infos = [history.info[d] for d in history.doc_ids]
         parts = [history.parts[d] for d in history.doc_ids]
-        snap.write(
-            "state",
-            "docs-000000.parquet",
-            docs_table(history.doc_ids, parts, infos, history.signatures, cfg.num_perm),
-        )
+        sigs = history.signatures
+        _write_docs(snap, "docs-000000.parquet", history.doc_ids, parts, infos, sigs, cfg.num_perm)
     else:
         snap.link_from(previous, "state", prefix="docs-")
     if new_ids:
         parts = [new_parts[d] for d in new_ids]
-        snap.write(
-            "state", f"docs-{seq:06d}.parquet", docs_table(new_ids, parts, new_info, new_sigs, cfg.num_perm)
-        )
+        _write_docs(snap, f"docs-{seq:06d}.parquet", new_ids, parts, new_info, new_sigs, cfg.num_perm)
     cluster_of = dict(history.cluster_of)
     cluster_of.update({d: a.cluster_id for d, a in result.assignments.items()})
     clusters = {"doc_id": list(cluster_of), "cluster_id": list(cluster_of.values())}

@@ -24,7 +24,7 @@ from kliping.syndication.signatures import MAX_HASH
 DEFAULT_THRESHOLD = 0.4  # exact Jaccard of word 3-shingles; chosen by bench/syndication.py (see README)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocInfo:
     """What clustering needs to know of an article, old or new."""
 
@@ -35,7 +35,7 @@ class DocInfo:
     points_to: tuple[str, ...] = ()  # domains this article names as its source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assignment:
     """A member's place in its cluster: the cluster columns of an `articles` row."""
 

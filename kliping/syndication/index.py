@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from kliping.dataset import read_parquet
 from kliping.syndication.clusters import DocInfo
 
 FILES_SCHEMA = pa.schema(
@@ -55,11 +55,20 @@ def docs_schema(num_perm: int) -> pa.Schema:
 
 
 def signature_matrix(column: pa.ChunkedArray | pa.Array, num_perm: int) -> np.ndarray:
-    """A fixed-size-list column of signatures as a writable (n, num_perm) uint32 array."""
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if len(arr) == 0:
-        return np.empty((0, num_perm), dtype=np.uint32)
-    return np.array(arr.flatten().to_numpy(zero_copy_only=False), dtype=np.uint32).reshape(-1, num_perm)
+    """A fixed-size-list column of signatures as a writable (n, num_perm) uint32 array.
+
+    Filled a chunk at a time from views of the Arrow buffers: combining the chunks first and
+    converting the result made two more copies of the whole matrix (51 MB each at 100k
+    articles), and the memory they took stayed with the allocator after they were freed."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    out = np.empty((sum(len(c) for c in chunks), num_perm), dtype=np.uint32)
+    row = 0
+    for chunk in chunks:
+        if len(chunk):
+            values = chunk.flatten().to_numpy(zero_copy_only=False)  # a view, without nulls
+            out[row : row + len(chunk)] = values.reshape(-1, num_perm)
+            row += len(chunk)
+    return out
 
 
 @dataclass
@@ -97,7 +106,7 @@ class History:
         state = snapshot / "state"
         hist = cls(manifest=json.loads((state / "manifest.json").read_text(encoding="utf-8")))
         stored_perm = int(hist.manifest.get("num_perm", num_perm))
-        tables = [pq.read_table(p) for p in sorted(state.glob("docs-*.parquet"))]
+        tables = [read_parquet(p) for p in sorted(state.glob("docs-*.parquet"))]
         docs = pa.concat_tables(tables) if tables else docs_schema(stored_perm).empty_table()
         hist.doc_ids = docs.column("doc_id").to_pylist()
         hist.parts = dict(zip(hist.doc_ids, docs.column("part").to_pylist(), strict=True))
@@ -107,18 +116,18 @@ class History:
         for doc_id, pub, fetched, domain, points in zip(hist.doc_ids, *columns, strict=True):
             hist.info[doc_id] = DocInfo(doc_id, pub, fetched, domain, tuple(points or ()))
         hist.signatures = signature_matrix(docs.column("signature"), stored_perm)
-        clusters = pq.read_table(state / "clusters.parquet")
+        clusters = read_parquet(state / "clusters.parquet")
         hist.cluster_of = dict(
             zip(clusters.column("doc_id").to_pylist(), clusters.column("cluster_id").to_pylist(), strict=True)
         )
-        index = pq.read_table(state / "cluster_index.parquet")
+        index = read_parquet(state / "cluster_index.parquet")
         hist.created = dict(
             zip(index.column("cluster_id").to_pylist(), index.column("created_seq").to_pylist(), strict=True)
         )
         if (state / "merges.parquet").is_file():
-            hist.merges = pq.read_table(state / "merges.parquet")
+            hist.merges = read_parquet(state / "merges.parquet")
         if (state / "site_lines.parquet").is_file():
-            hist.site_lines = pq.read_table(state / "site_lines.parquet")
+            hist.site_lines = read_parquet(state / "site_lines.parquet")
         hist.files = cls.load_files(snapshot)
         return hist
 
@@ -129,7 +138,7 @@ class History:
         path = snapshot / "state" / "files.parquet" if snapshot is not None else None
         if path is None or not path.is_file():
             return {}
-        table = pq.read_table(path, columns=["source_path", "size", "mtime_ns", "file_type", "seq"])
+        table = read_parquet(path, columns=["source_path", "size", "mtime_ns", "file_type", "seq"])
         cols = [table.column(c).to_pylist() for c in ("size", "mtime_ns", "file_type", "seq")]
         return dict(zip(table.column("source_path").to_pylist(), zip(*cols, strict=True), strict=True))
 

@@ -1,0 +1,123 @@
+"""The commit's reading and writing a piece at a time gives what reading and writing whole did."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import kliping.run as run_module
+from kliping.dataset import Snapshot, read_parquet
+from kliping.memory import release_unused
+from kliping.syndication.clusters import DocInfo
+from kliping.syndication.index import docs_schema, docs_table, signature_matrix
+
+NUM_PERM = 8
+
+
+def sig_column(matrix: np.ndarray) -> pa.FixedSizeListArray:
+    return pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1), pa.uint32()), matrix.shape[1])
+
+
+def test_signature_matrix_from_chunks_and_slices() -> None:
+    rng = np.random.default_rng(1)
+    matrix = rng.integers(0, 2**32, size=(23, NUM_PERM), dtype=np.uint32)
+    whole = sig_column(matrix)
+    # slices carry an offset into the parent's values: the rows must still line up
+    chunked = pa.chunked_array([whole.slice(0, 5), whole.slice(5, 0), whole.slice(5, 11), whole.slice(16)])
+    out = signature_matrix(chunked, NUM_PERM)
+    assert out.dtype == np.uint32 and out.flags.writeable
+    assert np.array_equal(out, matrix)
+    assert np.array_equal(signature_matrix(whole.slice(7, 4), NUM_PERM), matrix[7:11])
+    assert signature_matrix(pa.chunked_array([], whole.type), NUM_PERM).shape == (0, NUM_PERM)
+
+
+def staged(
+    tmp_path: Path, rng: np.random.Generator, files: int = 3, rows: int = 7
+) -> tuple[list[str], list[str]]:
+    """Staged-like article files with row groups of 3 rows; returns (paths, doc ids in order)."""
+    paths, ids = [], []
+    for f in range(files):
+        doc_ids = [f"d{f}-{i}" for i in range(rows)]
+        table = pa.table(
+            {
+                "doc_id": doc_ids,
+                "published_at": pa.array([datetime(2026, 1, 1 + i, tzinfo=UTC) for i in range(rows)]),
+                "fetched_at": pa.array([None] * rows, pa.timestamp("us", tz="UTC")),
+                "source_domain": [f"site{i % 2}.id" for i in range(rows)],
+                "declared_source": [None] * rows,
+                "wire": [None] * rows,
+                "line_keys": [[i, i + 1] for i in range(rows)],
+                "text": [f"text of {d}" for d in doc_ids],
+                "signature": sig_column(rng.integers(0, 2**32, size=(rows, NUM_PERM), dtype=np.uint32)),
+            }
+        )
+        path = tmp_path / f"batch-{f}.parquet"
+        pq.write_table(table, path, row_group_size=3)
+        paths.append(str(path))
+        ids.extend(doc_ids)
+    return paths, ids
+
+
+def test_read_rows_reads_only_the_wanted_rows_across_row_groups(tmp_path: Path) -> None:
+    paths, ids = staged(tmp_path, np.random.default_rng(2))
+    wanted = set(random.Random(3).sample(ids, 8)) | {"d0-0", "d2-6", "nowhere"}
+    got = run_module._read_columns(paths, ["doc_id", "text"], wanted)
+    assert sorted(got.column("doc_id").to_pylist()) == sorted(wanted - {"nowhere"})
+    assert all(t == f"text of {d}" for d, t in zip(*got.to_pydict().values(), strict=True))
+    assert list(run_module._read_rows(paths, ["doc_id"], [])) == []
+    every = run_module._read_columns(paths, ["doc_id"])
+    assert every.column("doc_id").to_pylist() == ids
+
+
+def test_staged_meta_keeps_rows_and_signatures_together(tmp_path: Path) -> None:
+    paths, ids = staged(tmp_path, np.random.default_rng(4))
+    meta, sigs = run_module._read_staged_meta(paths, NUM_PERM)
+    assert meta.column("doc_id").to_pylist() == ids
+    assert "signature" not in meta.column_names and "text" not in meta.column_names
+    whole = pa.concat_tables([read_parquet(p, ["signature"]) for p in paths])
+    assert np.array_equal(sigs, signature_matrix(whole.column("signature"), NUM_PERM))
+    empty, none = run_module._read_staged_meta([], NUM_PERM)
+    assert empty.num_rows == 0 and none.shape == (0, NUM_PERM)
+
+
+def test_docs_state_written_in_row_groups_equals_the_whole_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run_module, "ROWS_PER_GROUP", 4)
+    n = 11
+    ids = [f"doc{i:02d}" for i in range(n)]
+    infos = [
+        DocInfo(d, datetime(2026, 2, 1, i, tzinfo=UTC), None, "site.id", ("wire.id",) if i % 3 else ())
+        for i, d in enumerate(ids)
+    ]
+    sigs = np.random.default_rng(5).integers(0, 2**32, size=(n, NUM_PERM), dtype=np.uint32)
+    parts = [f"part-{i % 2}.parquet" for i in range(n)]
+    snap = Snapshot(tmp_path / "snap", 1)
+    snap.table_dir("state").mkdir(parents=True)
+    run_module._write_docs(snap, "docs-000001.parquet", ids, parts, infos, sigs, NUM_PERM)
+    path = snap.table_dir("state") / "docs-000001.parquet"
+    assert pq.ParquetFile(path).metadata.num_row_groups == 3
+    assert read_parquet(path).equals(docs_table(ids, parts, infos, sigs, NUM_PERM))
+    assert read_parquet(path).schema.equals(docs_schema(NUM_PERM))
+    assert [p.name for p in snap.table_dir("state").iterdir()] == ["docs-000001.parquet"]  # no temporary left
+    release_unused()  # gives memory back; must not disturb what is still held
+    assert read_parquet(path).num_rows == n
+
+
+def test_a_run_does_not_load_pandas() -> None:
+    """pyarrow.dataset imports pandas: 40 MB and 0.2 s more in the run's process (and so at its
+    memory peak), for nothing a run needs."""
+    code = (
+        "import sys, kliping.run, kliping.pipeline\n"
+        "bad = [m for m in ('pandas', 'pyarrow.dataset') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
