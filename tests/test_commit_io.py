@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -110,14 +108,3 @@ def test_docs_state_written_in_row_groups_equals_the_whole_table(
     assert [p.name for p in snap.table_dir("state").iterdir()] == ["docs-000001.parquet"]  # no temporary left
     release_unused()  # gives memory back; must not disturb what is still held
     assert read_parquet(path).num_rows == n
-
-
-def test_a_run_does_not_load_pandas() -> None:
-    """pyarrow.dataset imports pandas: 40 MB and 0.2 s more in the run's process (and so at its
-    memory peak), for nothing a run needs."""
-    code = (
-        "import sys, kliping.run, kliping.pipeline\n"
-        "bad = [m for m in ('pandas', 'pyarrow.dataset') if m in sys.modules]\n"
-        "assert not bad, bad\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
