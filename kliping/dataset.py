@@ -92,10 +92,16 @@ class ParquetStream:
     fsyncs and renames into place (as `write_parquet` does for a whole table): a large
     table need not be held whole to be written (50,000 articles are 200 MB of text)."""
 
-    def __init__(self, path: Path, schema: pa.Schema) -> None:
+    def __init__(self, path: Path, schema: pa.Schema, plain: tuple[str, ...] = ()) -> None:
         self.path, self.schema = path, schema
         self.tmp = _temporary(path)
-        self._writer = pq.ParquetWriter(self.tmp, schema, compression=PARQUET_COMPRESSION)
+        # `plain` columns skip dictionary encoding: for a column of distinct long values (an
+        # article's text) the writer builds a dictionary of a whole row group's values
+        # before it gives up on it
+        dictionary = [name for name in schema.names if name not in plain]
+        self._writer = pq.ParquetWriter(
+            self.tmp, schema, compression=PARQUET_COMPRESSION, use_dictionary=dictionary
+        )
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:
@@ -152,8 +158,10 @@ class Snapshot:
     def write(self, table: str, name: str, data: pa.Table, schema: TableSchema | None = None) -> Path:
         return write_parquet(data, self.table_dir(table) / name, schema.arrow if schema else None)
 
-    def stream(self, table: str, name: str, schema: TableSchema) -> ParquetStream:
-        return ParquetStream(self.table_dir(table) / name, schema.arrow)
+    def stream(
+        self, table: str, name: str, schema: TableSchema, plain: tuple[str, ...] = ()
+    ) -> ParquetStream:
+        return ParquetStream(self.table_dir(table) / name, schema.arrow, plain)
 
 
 class OutputStore:

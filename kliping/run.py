@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -293,27 +293,31 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
             history.created,
             threshold=cfg.threshold,
             candidates=candidates,
+            similarities=similarities,
         )
 
+    similarities: dict[tuple[str, str], float] = {}  # exact Jaccard of the pairs compared so far
     result = run_cluster()
     release_unused()
     site = SiteLines.from_table(history.site_lines)
     # doc_id → text and removals after site lines
     overrides = _learn_site_lines(site, meta, result, staged_articles, counts)
     if overrides:  # texts changed: sign them again and cluster on what is left
+        _keep_for_reclustering(shingle_memo, similarities, overrides, result, all_ids)
+        candidates = result.candidates
+        del result  # its assignments (every article) need not be held twice
+        release_unused()
         ids = list(overrides)
         sets = [shingle_hashes(overrides[d][0], cfg.shingle_size) for d in ids]
         shingle_memo.update(zip(ids, sets, strict=True))
         sigs = signatures(sets, cfg.num_perm, cfg.seed)
-        position = {d: i for i, d in enumerate(new_ids)}
+        position = {d: i for i, d in enumerate(new_ids) if d in overrides}
         changed = np.zeros(len(all_ids), dtype=bool)
         for d, sig in zip(ids, sigs, strict=True):
             new_sigs[position[d]] = sig
             all_sigs[len(history.doc_ids) + position[d]] = sig
             changed[len(history.doc_ids) + position[d]] = True
-        candidates = candidates_after_change(result.candidates, all_sigs, changed, cfg.threshold)
-        del result  # its assignments (every article) need not be held twice
-        result = run_cluster(candidates)
+        result = run_cluster(candidates_after_change(candidates, all_sigs, changed, cfg.threshold))
     shingle_memo.clear()  # 50 MB of shingle sets at 100k articles
     release_unused()
 
@@ -351,6 +355,30 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         largest_clusters=_largest(final, result),
         per_file=per_file,
     )
+
+
+def _keep_for_reclustering(
+    shingle_memo: dict[str, U32Array],
+    similarities: dict[tuple[str, str], float],
+    changed: Mapping[str, object],
+    first: ClusterResult,
+    all_ids: list[str],
+) -> None:
+    """Before clustering again after site lines changed some texts: forget what the changed
+    texts made stale (their shingles and every similarity they were part of), and keep only
+    the shingles the second clustering is likely to compare: those of the changed texts'
+    candidate partners in the first clustering and of the clusters they were in. The others
+    (at 100k articles, 47 MB of 40,000 shingle sets) are dropped: their similarities are
+    known, and a set found missing is read again from the staged text."""
+    for key in [k for k in similarities if k[0] in changed or k[1] in changed]:
+        del similarities[key]
+    touched = {first.assignments[d].cluster_id for d in changed if d in first.assignments}
+    keep = {d for d, a in first.assignments.items() if a.cluster_id in touched}
+    candidates = first.candidates
+    rows = np.flatnonzero(np.isin(candidates, [i for i, d in enumerate(all_ids) if d in changed]).any(axis=1))
+    keep.update(all_ids[i] for i in set(candidates[rows].ravel().tolist()))
+    for d in [d for d in shingle_memo if d not in keep or d in changed]:
+        del shingle_memo[d]
 
 
 def _line_key_slices(
@@ -493,9 +521,13 @@ def _write_new_articles(
             table = pa.concat_tables(buffer)
             buffer, buffered = [], 0
             if stream is None:
-                stream = snap.stream("articles", f"part-{seq:06d}-{n:04d}.parquet", articles_schema())
+                stream = snap.stream(
+                    "articles", f"part-{seq:06d}-{n:04d}.parquet", articles_schema(), ("text",)
+                )
             stream.write(table)
             parts.update(dict.fromkeys(table.column("doc_id").to_pylist(), stream.path.name))
+            del table
+            release_unused()
         if stream is not None and (last or stream.rows >= ROWS_PER_PART):
             stream.close()
             stream, n = None, n + 1

@@ -108,3 +108,18 @@ def test_docs_state_written_in_row_groups_equals_the_whole_table(
     assert [p.name for p in snap.table_dir("state").iterdir()] == ["docs-000001.parquet"]  # no temporary left
     release_unused()  # gives memory back; must not disturb what is still held
     assert read_parquet(path).num_rows == n
+
+
+def test_article_text_is_written_without_a_dictionary(tmp_path: Path) -> None:
+    """Distinct long texts: a dictionary of a row group's texts is built, then given up on."""
+    from kliping.config import RunConfig
+
+    root = Path(__file__).resolve().parent.parent
+    run_module.run_local(root / "raw", tmp_path / "out", RunConfig(workers=0))
+    parts = sorted((tmp_path / "out" / "current" / "articles").glob("*.parquet"))
+    meta = pq.ParquetFile(parts[0]).metadata
+    names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+    encodings = {names[i]: meta.row_group(0).column(i).encodings for i in range(meta.num_columns)}
+    assert meta.num_rows > 0
+    assert not any("DICTIONARY" in e for e in encodings["text"])
+    assert any("DICTIONARY" in e for e in encodings["source_domain"])

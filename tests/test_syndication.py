@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -271,3 +273,58 @@ def test_ragged_arange() -> None:
 
     assert _ragged_arange(np.array([2, 3, 0, 1])).tolist() == [0, 1, 0, 1, 2, 0]
     assert _ragged_arange(np.array([], dtype=np.int64)).tolist() == []
+
+
+def test_reclustering_with_known_similarities_equals_clustering_afresh(rng: random.Random) -> None:
+    """The commit clusters twice when site lines change some texts; the second time it passes
+    the first's similarities (stale ones dropped) and only some shingle sets. The result must
+    be what clustering the changed texts from nothing gives, and the texts of unchanged
+    documents whose similarities are known must not be read again."""
+    from kliping.run import _keep_for_reclustering
+    from kliping.syndication.clusters import candidates_after_change, cluster
+
+    bodies = [article_body(rng, 4) for _ in range(30)]
+    texts = {f"d{i:03d}": "\n\n".join(b) for i, b in enumerate(bodies)}
+    for i in range(40):  # copies: some whole, some cut, some with the story's end replaced
+        body = bodies[rng.randrange(len(bodies))]
+        texts[f"c{i:03d}"] = "\n\n".join(body[: rng.randint(2, 4)] + [sentence(rng)] * (i % 2))
+    ids = sorted(texts)
+    info = [DocInfo(d, None, None, "site.id") for d in ids]
+    reads: list[list[str]] = []
+
+    def shingles_from(current: dict[str, str]) -> Callable[[list[str]], dict[str, np.ndarray]]:
+        def of(doc_ids: list[str]) -> dict[str, np.ndarray]:
+            reads.append(doc_ids)
+            return {d: shingle_hashes(current[d]) for d in doc_ids}
+
+        return of
+
+    def run(current: dict[str, str], **kw: Any) -> Any:
+        sigs = signatures([shingle_hashes(current[d]) for d in ids])
+        return cluster(info, ids, sigs, shingles_from(current), {}, lambda c: {}, {}, threshold=0.4, **kw)
+
+    memo: dict[tuple[str, str], float] = {}
+    first = run(texts, similarities=memo)
+    assert memo and any(a.cluster_size > 1 for a in first.assignments.values())
+    changed = {d: "" for d in rng.sample(ids, 12)}
+    edited = {d: (t + "\n\n" + sentence(rng) * 3 if d in changed else t) for d, t in texts.items()}
+    old_sigs = signatures([shingle_hashes(texts[d]) for d in ids])
+    new_sigs = signatures([shingle_hashes(edited[d]) for d in ids])
+    flags = np.array([d in changed for d in ids])
+    candidates = candidates_after_change(first.candidates, new_sigs, flags, 0.4)
+    assert np.array_equal(old_sigs[~flags], new_sigs[~flags])
+    memo_shingles = {d: shingle_hashes(texts[d]) for d in ids}
+    _keep_for_reclustering(memo_shingles, memo, changed, first, ids)
+    assert not any(a in changed or b in changed for a, b in memo)
+    assert not set(memo_shingles) & set(changed)
+    reads.clear()
+    again = run(edited, candidates=candidates, similarities=memo)
+    read_again = {d for r in reads for d in r}
+    afresh = run(edited)
+    assert again.assignments == afresh.assignments
+    assert (again.candidate_pairs, again.accepted_pairs) == (afresh.candidate_pairs, afresh.accepted_pairs)
+    assert again.new_clusters == afresh.new_clusters
+    # only texts in a pair whose similarity had to be computed again were read
+    stale = {d for pair in {tuple(sorted((ids[i], ids[j]))) for i, j in candidates.tolist()} for d in pair}
+    assert read_again <= stale | {a.canonical_id for a in afresh.assignments.values()} | set(changed)
+    assert len(read_again) < len(ids)

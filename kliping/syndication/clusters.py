@@ -325,6 +325,7 @@ def cluster(
     cluster_created: Mapping[str, int],
     threshold: float = DEFAULT_THRESHOLD,
     candidates: np.ndarray | None = None,
+    similarities: dict[tuple[str, str], float] | None = None,
 ) -> ClusterResult:
     """Cluster `new_docs` against each other and the history.
 
@@ -332,9 +333,14 @@ def cluster(
     maps every earlier doc_id to its cluster id; `cluster_members` returns the members of
     given earlier clusters; `cluster_created` orders earlier clusters by age;
     `shingles_of` returns shingle sets for doc ids on demand (earlier ones are rebuilt
-    from stored text, so only candidates and touched clusters are loaded). `candidates`, when
-    given, are the candidate rows already found (`candidates_after_change`).
+    from stored text, so only candidates and touched clusters are loaded), and is called
+    at most twice: once for the candidate pairs, once for the members compared with their
+    canonical. `candidates`, when given, are the candidate rows already found
+    (`candidates_after_change`). `similarities` (pair (a, b), a < b → exact Jaccard) is
+    read and filled: a second clustering of mostly the same texts passes the first's, with
+    the pairs of changed texts taken out, and loads only the shingles it still lacks.
     """
+    memo = similarities if similarities is not None else {}
     new_ids = [d.doc_id for d in new_docs]
     wanted = set(new_ids)
     is_query = np.array([d in wanted for d in ids], dtype=bool)
@@ -342,12 +348,19 @@ def cluster(
     pairs = {(min(ids[i], ids[j]), max(ids[i], ids[j])) for i, j in rows.tolist()}
     shingle_cache: dict[str, U32Array] = {}
 
-    def need(ids: Iterable[str]) -> None:
-        missing = sorted({i for i in ids if i not in shingle_cache})
+    def need(doc_ids: Iterable[str]) -> None:
+        missing = sorted({i for i in doc_ids if i not in shingle_cache})
         if missing:
             shingle_cache.update(shingles_of(missing))
 
-    need(x for pair in pairs for x in pair)
+    def similarity(a: str, b: str) -> float:
+        key = (a, b) if a < b else (b, a)
+        value = memo.get(key)
+        if value is None:
+            value = memo[key] = jaccard(shingle_cache[a], shingle_cache[b])
+        return value
+
+    need(x for pair in pairs if pair not in memo for x in pair)
     uf = UnionFind()
 
     def node(doc_id: str) -> str:
@@ -357,7 +370,7 @@ def cluster(
 
     accepted = 0
     for a, b in sorted(pairs):
-        if jaccard(shingle_cache[a], shingle_cache[b]) >= threshold:
+        if similarity(a, b) >= threshold:
             uf.union(node(a), node(b))
             accepted += 1
     components: dict[str, list[str]] = {}
@@ -371,6 +384,7 @@ def cluster(
 
     result = ClusterResult({}, candidate_pairs=len(rows), accepted_pairs=accepted, candidates=rows)
     new_info = {d.doc_id: d for d in new_docs}
+    groups: list[tuple[str, list[DocInfo], DocInfo, str]] = []
     for nodes in components.values():
         old_ids = sorted({n[2:] for n in nodes if n.startswith("c:")}, key=lambda c: (cluster_created[c], c))
         fresh = sorted({n for n in nodes if n in new_info})
@@ -384,11 +398,22 @@ def cluster(
             cluster_id = fresh[0]
             result.new_clusters.append(cluster_id)
         canon, reason = choose_canonical(members)
-        if len(members) > 1:
-            need(m.doc_id for m in members)
+        if len(members) == 1:  # most articles: nothing to compare
+            result.assignments[canon.doc_id] = Assignment(cluster_id, 1, canon.doc_id, True, reason, 1.0)
+        else:
+            groups.append((cluster_id, members, canon, reason))
+    # every member's similarity to its canonical that is not known yet, their shingles read at once
+    need(
+        d
+        for _, members, canon, _ in groups
+        for m in members
+        if m.doc_id != canon.doc_id and (min(m.doc_id, canon.doc_id), max(m.doc_id, canon.doc_id)) not in memo
+        for d in (m.doc_id, canon.doc_id)
+    )
+    for cluster_id, members, canon, reason in groups:
         for m in members:
             is_canon = m.doc_id == canon.doc_id
-            sim = 1.0 if is_canon else jaccard(shingle_cache[m.doc_id], shingle_cache[canon.doc_id])
+            sim = 1.0 if is_canon else similarity(m.doc_id, canon.doc_id)
             result.assignments[m.doc_id] = Assignment(
                 cluster_id, len(members), canon.doc_id, is_canon, reason, round(sim, 6)
             )
