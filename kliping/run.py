@@ -64,7 +64,7 @@ MIN_BALANCED_BATCH = 50
 # trafilatura loop's speed, where the loop hands out pages 16 at a time).
 MIN_ROUNDS = 4
 ROWS_PER_PART = 50_000
-# Articles are written a row group of this many at a time (about 40 MB of text held at once).
+# Articles are written a row group of this many at a time (about 20 MB of text held at once).
 ROWS_PER_GROUP = 5_000
 
 
@@ -178,8 +178,8 @@ META_COLUMNS = [
 
 def _read_staged_meta(paths: list[str], num_perm: int) -> tuple[pa.Table, np.ndarray]:
     """What the commit needs of every staged article but its text, and the signatures as one
-    (n, num_perm) matrix filled a file at a time: read as one Arrow table first, the
-    signatures were held twice (51 MB each at 100k articles), and the reading three times."""
+    (n, num_perm) matrix filled a file at a time: read as one Arrow table and then converted,
+    the signatures were in memory three times at once (51 MB each at 100k articles)."""
     files = [pq.ParquetFile(p, pre_buffer=False) for p in paths]
     sigs = np.empty((sum(f.metadata.num_rows for f in files), num_perm), dtype=np.uint32)
     tables, row = [], 0
