@@ -180,11 +180,10 @@ def _read_staged_meta(paths: list[str], num_perm: int) -> tuple[pa.Table, np.nda
     """What the commit needs of every staged article but its text, and the signatures as one
     (n, num_perm) matrix filled a file at a time: read as one Arrow table and then converted,
     the signatures were in memory three times at once (51 MB each at 100k articles)."""
-    files = [pq.ParquetFile(p, pre_buffer=False) for p in paths]
-    sigs = np.empty((sum(f.metadata.num_rows for f in files), num_perm), dtype=np.uint32)
+    sigs = np.empty((sum(pq.read_metadata(p).num_rows for p in paths), num_perm), dtype=np.uint32)
     tables, row = [], 0
-    for parquet in files:
-        table = parquet.read(columns=[*META_COLUMNS, "signature"], use_threads=False)
+    for path in paths:
+        table = read_parquet(path, [*META_COLUMNS, "signature"])
         sigs[row : row + table.num_rows] = signature_matrix(table.column("signature"), num_perm)
         row += table.num_rows
         tables.append(table.drop_columns(["signature"]))

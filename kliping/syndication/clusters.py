@@ -315,6 +315,11 @@ def plausible(
     return pairs[keep]
 
 
+def _pair(a: str, b: str) -> tuple[str, str]:
+    """A pair of doc ids in the one order `cluster` keys pairs and similarities by."""
+    return (a, b) if a < b else (b, a)
+
+
 def cluster(
     new_docs: list[DocInfo],
     ids: list[str],
@@ -345,7 +350,7 @@ def cluster(
     wanted = set(new_ids)
     is_query = np.array([d in wanted for d in ids], dtype=bool)
     rows = candidate_rows(signatures, is_query, threshold, screen=True) if candidates is None else candidates
-    pairs = {(min(ids[i], ids[j]), max(ids[i], ids[j])) for i, j in rows.tolist()}
+    pairs = {_pair(ids[i], ids[j]) for i, j in rows.tolist()}
     shingle_cache: dict[str, U32Array] = {}
 
     def need(doc_ids: Iterable[str]) -> None:
@@ -354,7 +359,7 @@ def cluster(
             shingle_cache.update(shingles_of(missing))
 
     def similarity(a: str, b: str) -> float:
-        key = (a, b) if a < b else (b, a)
+        key = _pair(a, b)
         value = memo.get(key)
         if value is None:
             value = memo[key] = jaccard(shingle_cache[a], shingle_cache[b])
@@ -407,7 +412,7 @@ def cluster(
         d
         for _, members, canon, _ in groups
         for m in members
-        if m.doc_id != canon.doc_id and (min(m.doc_id, canon.doc_id), max(m.doc_id, canon.doc_id)) not in memo
+        if m.doc_id != canon.doc_id and _pair(m.doc_id, canon.doc_id) not in memo
         for d in (m.doc_id, canon.doc_id)
     )
     for cluster_id, members, canon, reason in groups:
