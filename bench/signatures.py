@@ -8,7 +8,8 @@ the text and include shingling and hashing:
 
     datasketch  tokenize → shingles → MinHash(num_perm=128, seed=1, hashfunc=shingle_hash32)
                 .update_batch(shingles), one document at a time
-    kliping     shingle_hashes(text) per document → signatures(all sets) (vectorised NumPy)
+    kliping     shingle_hashes_many(all texts) → signatures_of_flat (vectorised NumPy, the
+                pipeline's own path: texts hashed joined, a few dozen at a time)
 
 and, as a second reference, datasketch with the same hashfunc memoising word hashes within
 a pass (identical values; the fairest plain-Python reference).
@@ -39,7 +40,7 @@ from datasketch import MinHash
 
 from bench import corpus_real
 from kliping.syndication import shingles as sh
-from kliping.syndication.signatures import SCHEME, signatures
+from kliping.syndication.signatures import SCHEME, signatures, signatures_of_flat
 
 NUM_PERM, SEED, SHINGLE_SIZE = 128, 1, 5
 REPEATS = 3
@@ -119,7 +120,8 @@ def datasketch_memo_path(docs: list[str]) -> list[np.ndarray]:
 
 
 def kliping_path(docs: list[str]) -> np.ndarray:
-    return signatures([sh.shingle_hashes(t, SHINGLE_SIZE, unique=False) for t in docs], NUM_PERM, SEED)
+    """What a batch runs (`kliping.pipeline._articles_table`)."""
+    return signatures_of_flat(*sh.shingle_hashes_many(docs, SHINGLE_SIZE), NUM_PERM, SEED)
 
 
 def _cold() -> None:

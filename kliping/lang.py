@@ -21,6 +21,7 @@ import importlib.metadata
 import os
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,7 +223,61 @@ def scores(model: _Model, text: str) -> npt.NDArray[np.float32]:
 
 def classify(text: str) -> str:
     """The language py3langid names for `text`."""
+    return classify_many([text])[0]
+
+
+# Texts walked together: their states fit the processor's cache (64 texts of 400 characters
+# walked in 52 µs a text, 1,000 in 90; one at a time, 67).
+_WALK_TEXTS = 64
+
+
+def classify_many(texts: Sequence[str]) -> list[str]:
+    """The language py3langid names for each text, walked and counted many texts at once.
+
+    One text at a time cost about 330 µs for 400 characters, much of it NumPy's fixed cost
+    per call (a dozen calls a text). Texts of similar length are walked together as the rows
+    of one array, each row padded after its end; each row is its own text's walk from the root,
+    and what the padding reaches is masked out. The scores are then each text's own product,
+    as in `scores`."""
     model = _load()
     if model is None:
-        return str(py3langid.classify(text)[0])
-    return model.classes[int(scores(model, text).argmax())]
+        return [str(py3langid.classify(t)[0]) for t in texts]
+    data = [encode(t) for t in texts]
+    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+    answers = [""] * len(data)
+    order = np.argsort(lengths, kind="stable")
+    for lo in range(0, len(order), _WALK_TEXTS):
+        chunk = [int(i) for i in order[lo : lo + _WALK_TEXTS]]
+        for i, result in zip(chunk, _chunk_scores(model, [data[i] for i in chunk]), strict=True):
+            answers[i] = model.classes[int(result.argmax())]
+    return answers
+
+
+def _chunk_scores(model: _Model, chunk: list[bytes]) -> npt.NDArray[np.float32]:
+    width = max(map(len, chunk))
+    lengths = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
+    padded = np.zeros((len(chunk), width), dtype=np.uint8)
+    for row, data in enumerate(chunk):
+        padded[row, : len(data)] = np.frombuffer(data, dtype=np.uint8)
+    b = padded.astype(model.nextmove.dtype)
+    states = np.zeros(b.shape, dtype=model.nextmove.dtype)
+    for back in range(model.depth - 1, -1, -1):  # as in `features`, every row at once
+        if back < width:
+            states[:, back:] = model.nextmove[model.rowbase[states[:, back:]] + b[:, : width - back]]
+    out = model.output[states]
+    out[np.arange(width)[None, :] >= lengths[:, None]] = -1  # past a text's end: not its features
+    rows, cols = np.nonzero(out >= 0)  # row-major: each text's features in the order it meets them
+    result = np.full((len(chunk), len(model.classes)), langid_impl.RAW_FLOOR, dtype=np.float32)
+    if rows.size:
+        n_feat = len(model.weights)
+        uniq, counts = first_seen_counts(rows * n_feat + out[rows, cols])
+        doc, idx = np.divmod(uniq, n_feat)
+        weight = np.log1p(counts.astype(np.float32))
+        starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
+        ends = np.r_[starts[1:], doc.size]
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            result[doc[lo]] = weight[lo:hi] @ model.weights[idx[lo:hi]] + model.priors
+    for i, j in model.alias_pairs:
+        np.maximum(result[:, i], result[:, j], out=result[:, i])
+        result[:, j] = langid_impl.RAW_FLOOR
+    return result

@@ -29,13 +29,13 @@ from kliping.config import RunConfig
 from kliping.dataset import write_parquet
 from kliping.dates import find_text_date, parse_news_datetime, zone_offset
 from kliping.extract import RecordTimeout, extract, time_limit
-from kliping.lang import classify as classify_lang
+from kliping.lang import classify_many as classify_langs
 from kliping.read import RawFile, ReadLimits, read_file
 from kliping.read.urls import registered_domain
 from kliping.records import Article, Extracted, RawRecord, Reject, RejectReason, one_line
 from kliping.schema import articles_schema, rejects_schema
-from kliping.syndication.shingles import shingle_hashes
-from kliping.syndication.signatures import signatures
+from kliping.syndication.shingles import shingle_hashes_many
+from kliping.syndication.signatures import signatures_of_flat
 
 MIN_ARTICLE_WORDS = 20  # fewer words left after cleaning: not an article…
 MIN_ARTICLE_CHARS = 200  # …unless the text is long anyway (Chinese, Japanese: no spaces between words)
@@ -105,10 +105,15 @@ def failed_batch(spec: BatchSpec, error: BaseException) -> BatchSummary:
     return BatchSummary(spec.index, None, str(path), 0, len(rejects), counts, per_file, 0.0, failed=True)
 
 
-def detect_lang(text: str) -> str | None:
-    if len(text) < 20:
-        return None
-    return classify_lang(text[:LANG_SAMPLE_CHARS])
+def detect_langs(texts: list[str]) -> list[str | None]:
+    """The language of each text (None under 20 characters), a batch at a time: one text at a
+    time cost 0.33 ms, most of it NumPy's fixed cost per call, a batch 0.2 ms a text."""
+    sampled = [i for i, text in enumerate(texts) if len(text) >= 20]
+    found = classify_langs([texts[i][:LANG_SAMPLE_CHARS] for i in sampled])
+    out: list[str | None] = [None] * len(texts)
+    for i, lang in zip(sampled, found, strict=True):
+        out[i] = lang
+    return out
 
 
 def outlet_domain(outlet: str | None, rules: RuleSet, evidence: str) -> str | None:
@@ -183,7 +188,7 @@ def build_article(ex: Extracted, rules: RuleSet) -> Article | Reject:
         dateline=f.get("dateline"),
         declared_source=f.get("declared_source"),
         wire=f.get("wire"),
-        lang=detect_lang(text),
+        lang=None,  # detected for the whole batch (`detect_langs`)
         text=text,
         word_count=words,
         removed=cleaned.removed,
@@ -241,7 +246,7 @@ def warm_worker(rule_packs: tuple[str, ...] = ()) -> None:
     # reported by the batches that load it
     with contextlib.suppress(Exception):
         load_rules(rule_packs)
-        detect_lang("Pemerintah mengumumkan kebijakan baru itu pada Senin pagi di Jakarta.")
+        detect_langs(["Pemerintah mengumumkan kebijakan baru itu pada Senin pagi di Jakarta."])
         registered_domain("https://www.example.co.id/")
     # What is loaded now lives as long as the worker: out of the garbage collector's sight, its
     # 100,000 objects are not walked again by every full collection (0.2 s a batch of 125 pages)
@@ -279,6 +284,8 @@ def process_batch(spec: BatchSpec) -> BatchSummary:
         counts[f"type.{raw.file_type}.records"] += n_rec
         counts[f"type.{raw.file_type}.articles"] += n_art
         counts[f"type.{raw.file_type}.rejects"] += n_rej
+    for article, lang in zip(articles, detect_langs([a.text for a in articles]), strict=True):
+        article.lang = lang
     counts["articles"] = len(articles)
     counts["rejects"] = len(rejects)
     staging = Path(spec.staging_dir)
@@ -304,8 +311,8 @@ def process_batch(spec: BatchSpec) -> BatchSummary:
 def _articles_table(
     articles: list[Article], cfg: RunConfig, rules_version: str, flow_run_id: str, now: datetime
 ) -> pa.Table:
-    sets = [shingle_hashes(a.text, cfg.shingle_size, unique=False) for a in articles]
-    sigs = signatures(sets, cfg.num_perm, cfg.seed)
+    sigs = signatures_of_flat(*shingle_hashes_many([a.text for a in articles], cfg.shingle_size),
+                              cfg.num_perm, cfg.seed)  # fmt: skip
     schema = staging_schema(cfg.num_perm)
     columns: dict[str, Any] = {name: [getattr(a, name) for a in articles] for name in schema.names
                                if name not in ("signature", "line_keys", *RUN_COLUMNS)}  # fmt: skip

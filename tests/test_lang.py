@@ -42,6 +42,23 @@ def test_answers_are_py3langids(text: str) -> None:
         assert lang.classify(sample) == py3langid.classify(sample)[0]
 
 
+def test_a_batch_gets_each_texts_own_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts are walked together as the rows of one array, padded after their ends: each must
+    still get py3langid's answer for it alone, in a chunk with longer and shorter texts."""
+    texts = [*SAMPLES, *_seed_texts(), *(t[:37] for t in SAMPLES), " ".join(SAMPLES)]
+    expected = [py3langid.classify(t)[0] for t in texts]
+    assert lang.classify_many(texts) == expected
+    monkeypatch.setattr(lang, "_WALK_TEXTS", 3)
+    assert lang.classify_many(texts[::-1]) == expected[::-1]
+    assert lang.classify_many([]) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=80), max_size=8))
+def test_batches_of_any_texts_answer_as_py3langid(texts: list[str]) -> None:
+    assert lang.classify_many(texts) == [py3langid.classify(t)[0] for t in texts]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(min_size=0, max_size=120))
 def test_features_are_py3langids_for_any_text(text: str) -> None:

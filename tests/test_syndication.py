@@ -219,6 +219,45 @@ def test_vectorised_word_hashes_equal_plain_python(text: str) -> None:
     assert np.array_equal(token_hashes_of_text(text), expected)
 
 
+_WORDY = st.text(alphabet=st.sampled_from(["a", "b", "ß", "İ", "🙂", " ", "\n", ".", "k", "ﬁ"]), max_size=40)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(_WORDY | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60), max_size=12),
+       st.integers(1, 5), st.sampled_from([8, 64, 1 << 15]))  # fmt: skip
+def test_batched_shingles_and_signatures_equal_one_text_at_a_time(
+    texts: list[str], size: int, group: int
+) -> None:
+    """The pipeline hashes a batch's texts joined (`shingle_hashes_many`): each text's part must be
+    `shingle_hashes` of it alone, whatever the group size (texts of no words, of fewer words than
+    a shingle, whose case folding lengthens them, beyond the BMP), and its signatures the same."""
+    from kliping.syndication import shingles as sh
+    from kliping.syndication.signatures import signatures_of_flat
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sh, "_BATCH_CODE_POINTS", group)
+        flat, counts = sh.shingle_hashes_many(texts, size)
+    alone = [shingle_hashes(t, size, unique=False) for t in texts]
+    assert [int(c) for c in counts] == [a.size for a in alone]
+    assert np.array_equal(flat, np.concatenate(alone) if alone else np.empty(0, dtype=np.uint32))
+    assert flat.dtype == np.uint32 and counts.dtype == np.int64
+    assert np.array_equal(signatures_of_flat(flat, counts, 64, 3), signatures(alone, 64, 3))
+
+
+def test_signatures_in_chunks_equal_signatures_at_once(
+    rng: random.Random, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signing groups documents so that a chunk's permuted shingles stay bounded; a document
+    larger than a chunk is a chunk of its own."""
+    from kliping.syndication import signatures as sg
+
+    texts = [" ".join(article_body(rng, rng.randint(0, 4))) for _ in range(30)]
+    sets = [shingle_hashes(t, 3, unique=False) for t in texts]
+    whole = signatures(sets, 128, 1)
+    monkeypatch.setattr(sg, "_CHUNK_SHINGLES", 50)
+    assert np.array_equal(signatures(sets, 128, 1), whole)
+
+
 def test_plausible_keeps_every_candidate_that_reaches_the_threshold(rng: random.Random) -> None:
     """The signature pre-check before exact Jaccard drops strangers, never a pair at or above
     the threshold (copies at falling similarity, down to below it)."""

@@ -95,10 +95,14 @@ def _power_tables(n: int) -> tuple[U64Array, U64Array]:
 
 def token_hashes_of_text(text: str) -> U64Array:
     """The hashes of `tokenize(text)`, computed without creating the tokens."""
-    folded = text.casefold()
+    return _token_hashes(text.casefold())[0]
+
+
+def _token_hashes(folded: str) -> tuple[U64Array, npt.NDArray[np.intp]]:
+    """The hashes of the words of case-folded text, and where each word starts."""
     cps = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if cps.size == 0:
-        return np.empty(0, dtype=np.uint64)
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.intp)
     is_word = _word_table()[np.minimum(cps, _BMP - 1)]
     if cps.max() >= _BMP:  # rare: characters beyond the BMP
         for i in np.flatnonzero(cps >= _BMP):
@@ -107,14 +111,14 @@ def token_hashes_of_text(text: str) -> U64Array:
     starts = np.flatnonzero(edges == 1)
     ends = np.flatnonzero(edges == -1)  # exclusive
     if starts.size == 0:
-        return np.empty(0, dtype=np.uint64)
+        return np.empty(0, dtype=np.uint64), starts
     p, q = _power_tables(cps.size + 1)
     with np.errstate(over="ignore"):
         # characters between words never enter a word's difference of prefixes: no masking
         prefix = np.cumsum(cps.astype(np.uint64) * q[: cps.size], dtype=np.uint64)
         before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], np.uint64(0))
         poly = (prefix[ends - 1] - before) * p[ends - 1]
-    return _mix64_np(poly)
+    return _mix64_np(poly), starts
 
 
 def shingle_hash32(shingle: Sequence[str]) -> int:
@@ -143,14 +147,74 @@ def shingle_hashes(text: str, size: int = DEFAULT_SHINGLE_SIZE, unique: bool = T
     th = token_hashes_of_text(text)
     if th.size == 0:
         return np.empty(0, dtype=np.uint32)
-    width = min(size, len(th))
+    hashes = _window_hashes(th, min(size, len(th)))
+    return unique_sorted(hashes) if unique else hashes
+
+
+def _window_hashes(th: U64Array, width: int) -> U32Array:
+    """The 32-bit hash of every run of `width` consecutive word hashes."""
     n = len(th) - width + 1
     acc = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for i in range(width):
             acc = acc * _MULT + th[i : i + n]
-    hashes = (acc >> np.uint64(32)).astype(np.uint32)
-    return unique_sorted(hashes) if unique else hashes
+    return (acc >> np.uint64(32)).astype(np.uint32)
+
+
+# Code points hashed per NumPy pass in `shingle_hashes_many` (whole texts; a longer text alone):
+# bounds the pass's temporaries (about 40 bytes a code point) and the power tables.
+_BATCH_CODE_POINTS = 1 << 14
+
+
+def shingle_hashes_many(
+    texts: Sequence[str], size: int = DEFAULT_SHINGLE_SIZE
+) -> tuple[U32Array, npt.NDArray[np.int64]]:
+    """`shingle_hashes(text, size, unique=False)` of every text, concatenated, and how many
+    each text has: what signing needs, in a few NumPy passes per group of texts instead of a
+    dozen calls per text (0.3 ms a 600-word text one at a time).
+
+    Texts are hashed joined by a newline, which is no word character, so no word spans two
+    texts; the runs of words that do are dropped."""
+    folded = [t.casefold() for t in texts]
+    counts = np.zeros(len(folded), dtype=np.int64)
+    parts: list[U32Array] = []
+    lo = 0
+    while lo < len(folded):
+        hi, total = lo, 0
+        while hi < len(folded) and (hi == lo or total + len(folded[hi]) <= _BATCH_CODE_POINTS):
+            total += len(folded[hi]) + 1
+            hi += 1
+        hashes, counts[lo:hi] = _group_shingles(folded[lo:hi], size)
+        parts.append(hashes)
+        lo = hi
+    flat = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)
+    return flat, counts
+
+
+def _group_shingles(folded: list[str], size: int) -> tuple[U32Array, npt.NDArray[np.int64]]:
+    lengths = np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
+    text_starts = np.cumsum(lengths + 1) - (lengths + 1)  # each text's first code point, joined
+    th, word_starts = _token_hashes("\n".join(folded))
+    doc = np.searchsorted(text_starts, word_starts, side="right") - 1
+    words = np.bincount(doc, minlength=len(folded))
+    if th.size < size:  # every text shorter than a shingle
+        hashes = np.empty(0, dtype=np.uint32)
+        win_doc = np.empty(0, dtype=np.intp)
+    else:
+        hashes = _window_hashes(th, size)
+        inside = doc[: hashes.size] == doc[size - 1 :]  # the run's first and last word: one text's
+        hashes, win_doc = hashes[inside], doc[: inside.size][inside]
+    short = np.flatnonzero((words > 0) & (words < size))
+    if short.size:  # a text of fewer words than a shingle is one shingle of all its words
+        first = np.searchsorted(doc, short)
+        extra = np.array(
+            [_window_hashes(th[f : f + w], w)[0] for f, w in zip(first, words[short], strict=True)],
+            dtype=np.uint32,
+        )
+        order = np.argsort(np.concatenate((win_doc, short)), kind="stable")
+        hashes = np.concatenate((hashes, extra))[order]
+    per_text = np.where(words >= size, words - size + 1, (words > 0).astype(np.int64))
+    return hashes, per_text.astype(np.int64)
 
 
 def jaccard(a: U32Array, b: U32Array) -> float:

@@ -17,6 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from kliping.syndication.shingles import U32Array
 
@@ -58,25 +59,36 @@ def signatures(
     shingle_sets: Sequence[U32Array], num_perm: int = DEFAULT_NUM_PERM, seed: int = DEFAULT_SEED
 ) -> np.ndarray:
     """One uint32 signature row per document; an empty document gets the all-max signature."""
+    sizes = np.fromiter((s.size for s in shingle_sets), dtype=np.int64, count=len(shingle_sets))
+    flat = np.concatenate(shingle_sets) if len(shingle_sets) else np.empty(0, dtype=np.uint32)
+    return signatures_of_flat(flat, sizes, num_perm, seed)
+
+
+def signatures_of_flat(
+    flat: U32Array, sizes: npt.NDArray[np.int64], num_perm: int = DEFAULT_NUM_PERM, seed: int = DEFAULT_SEED
+) -> np.ndarray:
+    """`signatures` of documents whose shingle hashes are concatenated in `flat`, `sizes[i]`
+    of them for document i (what `shingle_hashes_many` gives)."""
     a, b = permutations(num_perm, seed)
-    out = np.full((len(shingle_sets), num_perm), MAX_HASH, dtype=np.uint32)
-    start = 0
-    while start < len(shingle_sets):
-        stop, total = start, 0
-        while stop < len(shingle_sets) and (total == 0 or total + shingle_sets[stop].size <= _CHUNK_SHINGLES):
-            total += shingle_sets[stop].size
-            stop += 1
-        _sign_chunk(shingle_sets[start:stop], a, b, out[start:stop])
-        start = stop
+    out = np.full((len(sizes), num_perm), MAX_HASH, dtype=np.uint32)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    doc = 0
+    while doc < len(sizes):
+        # documents whose shingles fit one chunk (at least one document)
+        stop = max(int(np.searchsorted(ends, starts[doc] + _CHUNK_SHINGLES, side="right")), doc + 1)
+        _sign_chunk(flat[starts[doc] : ends[stop - 1]], sizes[doc:stop], a, b, out[doc:stop])
+        doc = stop
     return out
 
 
-def _sign_chunk(sets: Sequence[U32Array], a: U32Array, b: U32Array, out: np.ndarray) -> None:
-    sizes = np.fromiter((s.size for s in sets), dtype=np.int64, count=len(sets))
+def _sign_chunk(
+    hashes: U32Array, sizes: npt.NDArray[np.int64], a: U32Array, b: U32Array, out: np.ndarray
+) -> None:
     nonempty = np.flatnonzero(sizes)
     if nonempty.size == 0:
         return
-    hv = fmix32(np.concatenate([sets[int(i)] for i in nonempty]))
+    hv = fmix32(hashes)
     # (num_perm, shingles): the min-reduction then runs along contiguous memory
     phv = np.empty((a.size, hv.size), dtype=np.uint32)
     with np.errstate(over="ignore"):
