@@ -49,7 +49,7 @@ from kliping.syndication.index import (
     docs_table,
     signature_matrix,
 )
-from kliping.syndication.shingles import U32Array, shingle_hashes
+from kliping.syndication.shingles import U32Array, shingle_sets_many
 from kliping.syndication.signatures import SIGNATURE_VERSION, signatures
 
 # A JSONL or WARC file holds many records: estimate how many from its size to size batches.
@@ -280,8 +280,9 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     def shingles_of(ids: list[str]) -> dict[str, U32Array]:
         missing = [d for d in ids if d not in shingle_memo]
         for batch in _read_rows(staged_articles + article_files, ["doc_id", "text"], missing):
-            col = zip(batch.column("doc_id").to_pylist(), batch.column("text").to_pylist(), strict=True)
-            shingle_memo.update({d: shingle_hashes(t, cfg.shingle_size) for d, t in col})
+            texts = batch.column("text").to_pylist()
+            sets = shingle_sets_many(texts, cfg.shingle_size)
+            shingle_memo.update(zip(batch.column("doc_id").to_pylist(), sets, strict=True))
         return {d: shingle_memo[d] for d in ids if d in shingle_memo}
 
     def run_cluster(candidates: np.ndarray | None = None) -> ClusterResult:
@@ -310,7 +311,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         del result  # its assignments (every article) need not be held twice
         release_unused()
         ids = list(overrides)
-        sets = [shingle_hashes(overrides[d][0], cfg.shingle_size) for d in ids]
+        sets = shingle_sets_many([overrides[d][0] for d in ids], cfg.shingle_size)
         shingle_memo.update(zip(ids, sets, strict=True))
         sigs = signatures(sets, cfg.num_perm, cfg.seed)
         position = {d: i for i, d in enumerate(new_ids) if d in overrides}
@@ -443,7 +444,7 @@ def _resign_history_if_needed(history: History, previous: Path | None, cfg: RunC
     files = [str(p) for p in sorted((previous / "articles").glob("*.parquet"))]
     texts = _read_columns(files, ["doc_id", "text"])
     by_id = dict(zip(texts.column("doc_id").to_pylist(), texts.column("text").to_pylist(), strict=True))
-    sets = [shingle_hashes(by_id.get(d, ""), cfg.shingle_size) for d in history.doc_ids]
+    sets = shingle_sets_many([by_id.get(d, "") for d in history.doc_ids], cfg.shingle_size)
     history.signatures = signatures(sets, cfg.num_perm, cfg.seed)
     history.manifest["resigned"] = True
 

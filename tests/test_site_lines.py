@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
+import re
 from pathlib import Path
 
 import pandas as pd
 from corpus import article_body
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kliping.clean.site import MIN_CLUSTERS, SiteLines, line_key
+from kliping.clean.site import MAX_WORDS, MIN_CLUSTERS, MIN_WORDS, SiteLines, line_key
 from kliping.config import RunConfig
 from kliping.run import run_local
 
@@ -59,3 +63,31 @@ def test_line_keys_ignore_case_and_punctuation() -> None:
     site.observe("kabarsatu.co.id", [key], "c3")
     assert site.learned("kabarsatu.co.id") == {key}
     assert SiteLines.from_table(site.to_table()).learned("kabarsatu.co.id") == {key}
+
+
+def _key_of_every_line(line: str) -> int | None:
+    """line_key without its shortcut for long lines: every line normalised, then counted."""
+    words = re.sub(r"[\W_]+", " ", line.casefold()).split()
+    if not MIN_WORDS <= len(words) <= MAX_WORDS:
+        return None
+    return int.from_bytes(hashlib.blake2b(" ".join(words).encode(), digest_size=8).digest(), "little") >> 1
+
+
+_PIECES = st.sampled_from(
+    ["kata", "İstanbul", "ß", "-", " – ", "_", " ", ",", "x_y", "ǅ", "\u0307", "42", "ﬁ"]
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(_PIECES, max_size=70).map(" ".join) | st.text(max_size=200))
+def test_line_key_shortcut_for_long_lines_changes_no_key(line: str) -> None:
+    """Lines of more than MAX_WORDS words are passed over before being normalised (counted in
+    the line as written): the keys must be those of normalising every line, around the limit
+    and with characters whose case folding splits a word ('İ')."""
+    assert line_key(line) == _key_of_every_line(line)
+
+
+def test_line_key_at_the_word_limit() -> None:
+    assert line_key(" ".join(["kata"] * MAX_WORDS)) is not None
+    assert line_key(" ".join(["kata"] * (MAX_WORDS + 1))) is None
+    assert line_key("İx" + " kata" * (MAX_WORDS - 1)) is None  # 25 words as written, 26 once folded

@@ -242,6 +242,11 @@ def test_batched_shingles_and_signatures_equal_one_text_at_a_time(
     assert np.array_equal(flat, np.concatenate(alone) if alone else np.empty(0, dtype=np.uint32))
     assert flat.dtype == np.uint32 and counts.dtype == np.int64
     assert np.array_equal(signatures_of_flat(flat, counts, 64, 3), signatures(alone, 64, 3))
+    sets = sh.shingle_sets_many(texts, size)  # the commit's, for exact Jaccard
+    assert len(sets) == len(texts)
+    for got, text in zip(sets, texts, strict=True):
+        assert np.array_equal(got, shingle_hashes(text, size))
+        assert got.base is None  # not a view that would keep the whole batch's hashes alive
 
 
 def test_signatures_in_chunks_equal_signatures_at_once(

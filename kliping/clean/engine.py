@@ -165,8 +165,13 @@ def site_free_title(title: str, rules: RuleSet, url: str = "") -> str:
     return out
 
 
-def _is_title_repeat(text: str, variants: set[str]) -> bool:
-    """The title again, alone or behind a short kicker ('FOTO: <title>')."""
+def _is_title_repeat(text: str, variants: set[str], last_words: set[str]) -> bool:
+    """The title again, alone or behind a short kicker ('FOTO: <title>').
+
+    `last_words` are the variants' last words: a repeat ends with one. Checking the line's last
+    word first spares normalising every paragraph of the article (a sixth of the cleaner's time)."""
+    if text.rsplit(None, 1)[-1].casefold() not in last_words:
+        return False
     n = _norm(text)
     if n in variants:
         return True
@@ -241,9 +246,10 @@ def clean_lines(lines: list[str], rules: RuleSet, *, title: str | None = None, e
     clean_title = site_free_title(found_title, rules, evidence) if found_title else None
     if found_title and clean_title:
         variants = title_variants(found_title) | title_variants(clean_title)
+        last_words = {v.rsplit(" ", 1)[-1] for v in variants}
         still = []
         for line in kept:
-            if _is_title_repeat(line.text, variants):
+            if _is_title_repeat(line.text, variants, last_words):
                 take(line, TITLE_REPEAT_RULE, line.text)
             else:
                 still.append(line)

@@ -27,9 +27,16 @@ _NORM = re.compile(r"[\W_]+", re.UNICODE)
 EVIDENCE_SCHEMA = pa.schema([("domain", pa.string()), ("line_key", pa.int64()), ("cluster_id", pa.string())])
 
 
+# More than MAX_WORDS words, found without normalising the line: paragraphs, the most of an
+# article, stop here after their first MAX_WORDS + 1 words. Case folding never joins two words
+# (it can split one: 'İ' folds to 'i' and a combining dot), so a line with more words than
+# that before folding has more after.
+_TOO_MANY_WORDS = re.compile(rf"[\W_]*(?:[^\W_]+[\W_]+){{{MAX_WORDS}}}[^\W_]")
+
+
 def line_key(line: str) -> int | None:
     """A 63-bit key of a short line, insensitive to case and punctuation; None for other lines."""
-    if line.count(" ") > 2 * MAX_WORDS:  # a paragraph, not a short line: skip the regex
+    if line.count(" ") > 2 * MAX_WORDS or _TOO_MANY_WORDS.match(line):  # a paragraph, not a short line
         return None
     words = _NORM.sub(" ", line.casefold()).split()
     if not MIN_WORDS <= len(words) <= MAX_WORDS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,24 +37,34 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + ".meta.json")
 
 
-def read_sidecar(path: Path, root: Path | None = None) -> Sidecar | None:
+def read_sidecar(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> Sidecar | None:
     """The sidecar of raw file `path`, None when there is none; SidecarError when it is broken.
 
     With `root` (the raw folder), a sidecar that is a symlink leaving it is refused, like a raw file.
+    Paths are handled as strings with one `lstat`: this runs for every text and HTML file, and
+    `pathlib` (three objects, a stat and an lstat) took a third of reading a 4 KB article.
     """
-    side = sidecar_path(path)
-    name = printable_name(side.name)
-    if not side.is_file():
-        return None
-    if root is not None and side.is_symlink():
-        try:
-            target = side.resolve(strict=True)
-        except (OSError, RuntimeError):
-            return None  # vanished since is_file(): as if there were none
-        if not target.is_relative_to(root.resolve()):
-            raise SidecarError(f"sidecar {name} is a symlink that leaves the raw folder", refused=True)
+    side = os.fspath(path) + ".meta.json"
+    name = printable_name(os.path.basename(side))
     try:
-        with side.open("rb") as fh:
+        st = os.lstat(side)
+        if stat.S_ISLNK(st.st_mode):
+            if root is not None:
+                try:
+                    target = Path(os.path.realpath(side, strict=True))
+                except (OSError, RuntimeError):
+                    return None  # dangling, or vanished since: as if there were none
+                if not target.is_relative_to(Path(root).resolve()):
+                    raise SidecarError(
+                        f"sidecar {name} is a symlink that leaves the raw folder", refused=True
+                    )
+            st = os.stat(side)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    try:
+        with open(side, "rb") as fh:
             raw = fh.read(MAX_SIDECAR_BYTES + 1)
     except OSError as exc:
         raise SidecarError(f"sidecar {name} unreadable: {exc.strerror or exc}") from exc

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import zlib
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from kliping.read.files import RawFile
 from kliping.read.limits import ReadLimits
@@ -42,7 +43,7 @@ def read_payload(raw: RawFile, limits: ReadLimits) -> bytes | Reject:
                     f"{raw.size} bytes, limit {limits.max_record_bytes}",
                     _file_sha256(raw),
                 )
-            with raw.path.open("rb") as plain:
+            with open(raw.location, "rb") as plain:
                 # Bounded: the file may have grown since it was listed.
                 data = plain.read(limits.max_record_bytes + 1)
             if len(data) > limits.max_record_bytes:
@@ -102,11 +103,11 @@ def _gunzip(data: bytes, limit: int) -> bytes | None:
     return out if d.eof else None
 
 
-def raw_root(raw: RawFile) -> Path:
-    """The raw folder a RawFile was found in (its path less its relative path)."""
-    root = raw.path
+def raw_root(raw: RawFile) -> str:
+    """The raw folder a RawFile was found in (its path less its relative path's parts)."""
+    root = raw.location
     for _ in PurePosixPath(raw.rel).parts:
-        root = root.parent
+        root = os.path.dirname(root)
     return root
 
 
@@ -117,7 +118,7 @@ def read_single(raw: RawFile, limits: ReadLimits) -> Iterator[RawRecord | Reject
         return
     kind = InputKind.HTML if raw.file_type == "html" else InputKind.TEXT
     try:
-        side = read_sidecar(raw.path, raw_root(raw))
+        side = read_sidecar(raw.location, raw_root(raw))
     except SidecarError as exc:
         sha = hashlib.sha256(payload).hexdigest()
         reason = RejectReason.REFUSED if exc.refused else RejectReason.MALFORMED

@@ -191,6 +191,14 @@ def shingle_hashes_many(
     return flat, counts
 
 
+def shingle_sets_many(texts: Sequence[str], size: int = DEFAULT_SHINGLE_SIZE) -> list[U32Array]:
+    """`shingle_hashes(text, size)` of every text (sorted, unique: Jaccard's sets), hashed as
+    `shingle_hashes_many` hashes them; each set is an array of its own, not a view of the batch."""
+    flat, counts = shingle_hashes_many(texts, size)
+    ends = np.cumsum(counts).tolist()
+    return [unique_sorted(flat[end - n : end]) for end, n in zip(ends, counts.tolist(), strict=True)]
+
+
 def _group_shingles(folded: list[str], size: int) -> tuple[U32Array, npt.NDArray[np.int64]]:
     lengths = np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
     text_starts = np.cumsum(lengths + 1) - (lengths + 1)  # each text's first code point, joined
