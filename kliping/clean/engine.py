@@ -22,6 +22,7 @@ Every removal is recorded with the id of the rule that made it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -346,6 +347,10 @@ def _apply_line_rules(
     head_rules = tuple(r for r in rules.by_scope("head") if r.may_match(article, seen, lowered))
     line_rules = tuple(r for r in rules.by_scope("line") if r.may_match(article, seen, lowered))
     kept: list[int] = []
+    # a line's candidates depend only on how many of the rules' lengths it exceeds: found once
+    # per article for each such step, not for every line
+    steps = rules.max_chars_steps
+    screens: dict[tuple[bool, int], tuple[tuple[Rule, ...], re.Pattern[str] | None]] = {}
     pos = 0
     while pos < len(content):
         if pos in gone:
@@ -354,8 +359,11 @@ def _apply_line_rules(
         line = content[pos]
         hit: tuple[Rule, re.Match[str]] | None = None
         in_head = pos < body_start
-        candidates, screen = rules.line_screen((*head_rules, *line_rules) if in_head else line_rules,
-                                               len(line.text))  # fmt: skip
+        key = (in_head, bisect_left(steps, len(line.text)))
+        if (found := screens.get(key)) is None:
+            found = screens[key] = rules.line_screen((*head_rules, *line_rules) if in_head else line_rules,
+                                                     len(line.text))  # fmt: skip
+        candidates, screen = found
         if screen and not screen.fullmatch(line.text):
             candidates = ()  # no rule can match: most body lines
         for rule in candidates:

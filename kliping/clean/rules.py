@@ -146,6 +146,12 @@ class RuleSet:
         return eligible, screens[key]
 
     @cached_property
+    def max_chars_steps(self) -> tuple[int, ...]:
+        """The distinct `max_chars` of the rules, ascending: lines whose lengths exceed as many of
+        them have the same candidate rules in `line_screen`."""
+        return tuple(sorted({r.max_chars for r in self.rules}))
+
+    @cached_property
     def _screen_cache(self) -> dict[tuple[str, ...], re.Pattern[str] | None]:
         return {}
 

@@ -7,7 +7,6 @@ import hashlib
 import os
 import zlib
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 
 from kliping.read.files import RawFile
 from kliping.read.limits import ReadLimits
@@ -104,9 +103,10 @@ def _gunzip(data: bytes, limit: int) -> bytes | None:
 
 
 def raw_root(raw: RawFile) -> str:
-    """The raw folder a RawFile was found in (its path less its relative path's parts)."""
+    """The raw folder a RawFile was found in: its path less as many parts as its relative path
+    has (counted as `PurePosixPath(rel).parts` counts them, without building one per file)."""
     root = raw.location
-    for _ in PurePosixPath(raw.rel).parts:
+    for _ in range(sum(1 for part in raw.rel.split("/") if part not in ("", "."))):
         root = os.path.dirname(root)
     return root
 
