@@ -82,6 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print("[dim]starting Prefect (local ephemeral mode)…[/dim]")
     from flows import progress as events
     from flows.kliping_flow import kliping_flow
+    from flows.local import one_shot_settings
     from kliping.run import RunSummary
     from kliping.summary import summary_text
 
@@ -104,7 +105,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     events.listen(on_event)
     try:
-        with bar:
+        with bar, one_shot_settings():
             result = kliping_flow(**_flow_parameters(args))
     except Exception as exc:  # the run itself failed: one line, non-zero
         console.print(f"kliping: run failed: {type(exc).__name__}: {exc}")

@@ -111,6 +111,23 @@ def test_cli_run_on_seeds(tmp_path: Path) -> None:
     assert bad.returncode != 0 and "does not exist" in bad.stderr
 
 
+def test_one_shot_runs_send_no_heartbeats_unless_a_server_is_configured() -> None:
+    """`kliping run` on the ephemeral API turns flow-run heartbeats off (nothing reads them, and
+    ending their thread cost each run up to a second); against a configured server they stay on."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    from flows.local import one_shot_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: None}):
+        default = get_current_settings().flows.heartbeat_frequency
+        assert default is not None
+        with one_shot_settings():
+            assert get_current_settings().flows.heartbeat_frequency is None
+        assert get_current_settings().flows.heartbeat_frequency == default
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}), one_shot_settings():
+        assert get_current_settings().flows.heartbeat_frequency == default
+
+
 def test_failing_batch_is_retried_then_recorded_and_reread(
     harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
