@@ -4,7 +4,8 @@ Each measurement runs in a fresh Python process (so peak RSS is its own) on a co
 from `bench.generate`, and prints one JSON line that this driver collects. Targets
 (issue "Fast at every scale"), checked and reported, never asserted by the test suite:
 
-    html_ratio        kliping run / bare trafilatura.extract loop, same processes      ≥ 0.85
+    html_ratio        kliping run / bare trafilatura.extract loop, same processes,     ≥ 0.85
+                      best of two runs each
     text_rate         end-to-end records/s, 600-word text articles                     ≥ 2000
     signature_ratio   vectorised signatures / datasketch update_batch, one core        ≥ 5
     flow_overhead     Prefect flow / library alone on 10k text, start-up excluded,     ≤ 1.10
@@ -162,14 +163,23 @@ def main(argv: list[str] | None = None) -> int:
         raw_small, _ = corpus(base, "text-small", small, "text")
         raw_large, large_bytes = corpus(base, "text-large", large, "text")
 
-        print("HTML: bare trafilatura vs kliping …", flush=True)
-        ref = child("trafilatura", raw_html, base / "none", w)
-        html = child("library", raw_html, base / "out-html", w)
+        print("HTML: bare trafilatura vs kliping, best of two each, alternating …", flush=True)
+        # This machine's speed drifts by 10-20% within minutes (the reference alone ran at 25.6
+        # to 33.8 pages/s across runs): each side's best of two runs, taken in turns, as for the
+        # flow and the library.
+        refs, htmls = [], []
+        for i in range(2):
+            refs.append(child("trafilatura", raw_html, base / "none", w))
+            htmls.append(child("library", raw_html, base / f"out-html-{i}", w))
+        ref = min(refs, key=lambda r: float(r["seconds"]))
+        html = min(htmls, key=lambda r: float(r["seconds"]))
         results["html"] = {
             "kliping_rps": rate(html),
             "trafilatura_rps": rate(ref),
             "kliping_mbps": html_bytes / 1e6 / html["seconds"],
             "rss_mb": html["rss_mb"],
+            "kliping_runs_s": [round(float(r["seconds"]), 2) for r in htmls],
+            "trafilatura_runs_s": [round(float(r["seconds"]), 2) for r in refs],
         }
         results["html_ratio"] = rate(html) / rate(ref)
 
@@ -232,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         ok = value >= target if op == ">=" else value <= target
         print(f"{key:<20}{value:>12.3f}  {op} {target:<6} {'ok' if ok else 'MISSED'}")
     for key in ("html", "text", "incremental", "flow", "signatures", "startup"):
-        print(f"{key}: " + ", ".join(f"{k}={v:.2f}" for k, v in results[key].items()))
+        print(f"{key}: " + ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
+                                     for k, v in results[key].items()))  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2))
     print(f"written: {args.json}")
