@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,24 @@ def read_parquet(path: str | Path, columns: list[str] | None = None) -> pa.Table
     frees stays with those threads' allocator heaps (`kliping.memory`): in a commit of
     100,000 articles, about 70 MB more at the peak. A file's columns are read here alone."""
     return pq.ParquetFile(path, pre_buffer=False).read(columns=columns, use_threads=False)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def datetimes(column: pa.ChunkedArray | pa.Array) -> list[datetime | None]:
+    """A UTC timestamp column as Python datetimes (None for nulls): `to_pylist()`'s values.
+
+    pyarrow converts a time-zone-aware value at a time through pandas and the zone (0.9 s for
+    100,000 values, a second of every incremental run at 100k articles); from the integers it is
+    50 times faster. Other types and zones go through `to_pylist()`."""
+    kind = column.type
+    if not (pa.types.is_timestamp(kind) and kind.unit == "us" and kind.tz in ("UTC", "+00:00")):
+        values: list[datetime | None] = column.to_pylist()
+        return values
+    micros = column.cast(pa.int64()).fill_null(0).to_numpy().tolist()
+    valid = column.is_valid().to_numpy(zero_copy_only=False).tolist()
+    return [_EPOCH + timedelta(microseconds=m) if ok else None for m, ok in zip(micros, valid, strict=True)]
 
 
 def write_parquet(table: pa.Table, path: Path, schema: pa.Schema | None = None) -> Path:

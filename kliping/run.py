@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from kliping.clean import load_rules
 from kliping.clean.site import SITE_RULE_PREFIX, SiteLines, strip_site_lines
 from kliping.config import RunConfig
-from kliping.dataset import OutputStore, ParquetStream, Snapshot, read_parquet, write_json
+from kliping.dataset import OutputStore, ParquetStream, Snapshot, datetimes, read_parquet, write_json
 from kliping.memory import release_unused
 from kliping.pipeline import (
     CLUSTER_COLUMNS,
@@ -36,7 +36,7 @@ from kliping.pipeline import (
     run_pool,
 )
 from kliping.read import RawFile, discover
-from kliping.read.files import count_ignored
+from kliping.read.files import Ignored
 from kliping.schema import articles_schema, rejects_schema
 from kliping.syndication.clusters import ClusterResult, DocInfo, candidates_after_change, cluster
 from kliping.syndication.index import (
@@ -136,12 +136,13 @@ def plan_run(raw_dir: Path, out_dir: Path, config: RunConfig, flow_run_id: str |
     run_id = uuid.uuid4().hex
     flow_run_id = flow_run_id or f"local-{run_id}"
     files, skipped = [], 0
-    for raw in discover(raw_dir):
+    passed_over = Ignored()
+    for raw in discover(raw_dir, passed_over):
         if raw.refused is None and (raw.size, raw.mtime_ns) == known.get(raw.rel, (None, None))[:2]:
             skipped += 1
         else:
             files.append(raw)
-    ignored = count_ignored(raw_dir)
+    ignored = passed_over.count
     store.work_dir(run_id)
     staging = str(store.work / run_id)
     estimated = sum(_estimate_records(f) for f in files)
@@ -262,7 +263,8 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         new_sigs = new_sigs[keep_idx]
     release_unused()
     rules = load_rules(cfg.rule_packs)
-    columns = [meta.column(c).to_pylist() for c in ("published_at", "fetched_at", "source_domain")]
+    columns = [*(datetimes(meta.column(c)) for c in ("published_at", "fetched_at")),
+               meta.column("source_domain").to_pylist()]  # fmt: skip
     named = zip(meta.column("declared_source").to_pylist(), meta.column("wire").to_pylist(), strict=True)
     new_info = [
         DocInfo(d, p, f, s, named_sources(declared, wire, rules))

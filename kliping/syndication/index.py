@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from kliping.dataset import read_parquet
+from kliping.dataset import datetimes, read_parquet
 from kliping.syndication.clusters import DocInfo
 
 FILES_SCHEMA = pa.schema(
@@ -111,7 +111,9 @@ class History:
         hist.doc_ids = docs.column("doc_id").to_pylist()
         hist.parts = dict(zip(hist.doc_ids, docs.column("part").to_pylist(), strict=True))
         columns = [
-            docs.column(c).to_pylist() for c in ("published_at", "fetched_at", "source_domain", "points_to")
+            datetimes(docs.column("published_at")),
+            datetimes(docs.column("fetched_at")),
+            *(docs.column(c).to_pylist() for c in ("source_domain", "points_to")),
         ]
         for doc_id, pub, fetched, domain, points in zip(hist.doc_ids, *columns, strict=True):
             hist.info[doc_id] = DocInfo(doc_id, pub, fetched, domain, tuple(points or ()))
