@@ -9,7 +9,7 @@ from `bench.generate`, and prints one JSON line that this driver collects. Targe
     text_rate         end-to-end records/s, 600-word text articles                     ≥ 2000
     signature_ratio   vectorised signatures / datasketch update_batch, one core        ≥ 5
     flow_overhead     Prefect flow / library alone on 10k text, start-up excluded,     ≤ 1.10
-                      best of two runs each
+                      in turns in one process, best of two runs each
     memory_ratio      peak RSS 100k-record run / 10k-record run                        ≤ 1.5
     incremental_ratio run adding 1% to a 100k dataset / the full run                   ≤ 0.10
     startup_ratio     `kliping run` on the seeds / Prefect's empty flow               ≤ 2.0
@@ -77,12 +77,21 @@ CHILD = textwrap.dedent(
             return None
         t = time.perf_counter(); empty(); startup = time.perf_counter() - t
         t = time.perf_counter(); empty(); per_run = time.perf_counter() - t
-        runs = []
-        for i in range(2):  # best of two, as for the library (this machine varies by ~10%)
+        from kliping.config import RunConfig
+        from kliping.run import run_local
+        runs, library = [], []
+        # the library and the flow in turns, in this one process, best of two each: this
+        # machine's speed drifts by 10-30% within minutes (two library runs in a row: 15.7 and
+        # 11.8 s), and runs measured apart compare the drift more than the flow
+        for i in range(2):
+            t = time.perf_counter()
+            run_local(raw, Path(f"{out}-library-{i}"), RunConfig(workers=workers))
+            library.append(time.perf_counter() - t)
             t = time.perf_counter()
             r = kliping_flow(raw_dir=str(raw), out_dir=f"{out}-{i}", workers=workers)
             runs.append(time.perf_counter() - t)
-        print(json.dumps({"seconds": min(runs), "runs": runs, "startup": startup, "empty_run": per_run,
+        print(json.dumps({"seconds": min(runs), "runs": runs, "library_seconds": min(library),
+                          "library_runs": library, "startup": startup, "empty_run": per_run,
                           "records": r["counts"].get("read.records", 0), "rss_mb": rss_mb()}))
     elif mode == "trafilatura":
         from concurrent.futures import ProcessPoolExecutor
@@ -207,10 +216,12 @@ def main(argv: list[str] | None = None) -> int:
 
         print("orchestration: the flow on the small text corpus …", flush=True)
         flow = child("flow", raw_small, base / "out-flow", w)
-        results["flow"] = {"seconds": flow["seconds"], "library_seconds": lib_small["seconds"],
+        results["flow"] = {"seconds": flow["seconds"], "library_seconds": flow["library_seconds"],
+                           "flow_runs_s": [round(x, 2) for x in flow["runs"]],
+                           "library_runs_s": [round(x, 2) for x in flow["library_runs"]],
                            "prefect_startup_s": flow["startup"],
                            "prefect_empty_run_s": flow["empty_run"]}  # fmt: skip
-        results["flow_overhead"] = flow["seconds"] / lib_small["seconds"]
+        results["flow_overhead"] = flow["seconds"] / flow["library_seconds"]
 
         print("signatures: vectorised vs datasketch, one core …", flush=True)
         from bench.signatures import best_of, datasketch_path, documents, kliping_path
