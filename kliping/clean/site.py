@@ -27,7 +27,7 @@ _NORM = re.compile(r"[\W_]+", re.UNICODE)
 EVIDENCE_SCHEMA = pa.schema([("domain", pa.string()), ("line_key", pa.int64()), ("cluster_id", pa.string())])
 
 
-# More than MAX_WORDS words, found without normalising the line: paragraphs, the most of an
+# More than MAX_WORDS words, found without normalising the line: paragraphs, most of an
 # article, stop here after their first MAX_WORDS + 1 words. Case folding never joins two words
 # (it can split one: 'İ' folds to 'i' and a combining dot), so a line with more words than
 # that before folding has more after.
