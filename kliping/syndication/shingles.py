@@ -163,8 +163,8 @@ def _window_hashes(th: U64Array, width: int) -> U32Array:
 
 # Code points hashed per NumPy pass in `shingle_hashes_many` (whole texts; a longer text alone):
 # eight 600-word texts, whose arrays (about 40 bytes a code point) stay in the processor's cache.
-# Measured on 1,000 texts: 0.13-0.18 ms a text at 2^15, 0.2 at 2^14 and 2^16, 0.29 at 2^13, and
-# one pass of all of them slower than one text at a time.
+# Measured on 1,000 texts: 0.10-0.18 ms a text at 2^15, 0.2 at 2^14 and 2^16 and 2^17, 0.25 at
+# 2^13, 0.29 at 2^18 (one text at a time: 0.29-0.34).
 _BATCH_CODE_POINTS = 1 << 15
 
 
