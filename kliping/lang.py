@@ -183,22 +183,34 @@ def _as_index(table: npt.NDArray[Any]) -> npt.NDArray[np.signedinteger[Any]]:
 def features(model: _Model, data: bytes) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
     """The features the automaton outputs over `data` and their counts, in order of first
     appearance (py3langid's order: its scores sum the features in that order)."""
-    b = np.frombuffer(data, dtype=np.uint8).astype(model.nextmove.dtype)
-    n = len(b)
-    states = np.zeros(n, dtype=model.nextmove.dtype)
-    d = model.depth
-    for back in range(d - 1, -1, -1):
-        # position i takes byte i - back; positions nearer the start than the window begin
-        # later, from the root, which is where the true walk was too
-        if back >= n:
-            continue
-        states[back:] = model.nextmove[model.rowbase[states[back:]] + b[: n - back]]
-    out = model.output[states]
-    found = out[out >= 0]
+    _, found = _walk(model, [data])
     if not found.size:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float32)
     uniq, counts = first_seen_counts(found)
     return uniq.astype(np.intp), counts.astype(np.float32)
+
+
+def _walk(model: _Model, texts: list[bytes]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]:
+    """The features the automaton outputs over each of `texts` (bytes), walked at once as the
+    rows of one array: (text of each feature, feature), each text's in the order it meets them.
+
+    Position i takes byte i - back for back = depth - 1 … 0: its state then depends on the
+    `depth` bytes ending at i, as in the true walk; positions nearer a text's start than the
+    window begin later, from the root, which is where the true walk was too. A row is padded
+    after its text's end, and what the padding reaches is masked out."""
+    width = max(map(len, texts), default=0)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    padded = np.zeros((len(texts), width), dtype=np.uint8)
+    for row, data in enumerate(texts):
+        padded[row, : len(data)] = np.frombuffer(data, dtype=np.uint8)
+    b = padded.astype(model.nextmove.dtype)
+    states = np.zeros(b.shape, dtype=model.nextmove.dtype)
+    for back in range(min(model.depth, width) - 1, -1, -1):
+        states[:, back:] = model.nextmove[model.rowbase[states[:, back:]] + b[:, : width - back]]
+    out = model.output[states]
+    out[np.arange(width)[None, :] >= lengths[:, None]] = -1  # past a text's end: not its features
+    rows, cols = np.nonzero(out >= 0)  # row-major: each text's features in the order it meets them
+    return rows, out[rows, cols]
 
 
 def encode(text: str) -> bytes:
@@ -210,14 +222,7 @@ def encode(text: str) -> bytes:
 
 def scores(model: _Model, text: str) -> npt.NDArray[np.float32]:
     """py3langid's `_decide` for `text`, with the automaton walked in NumPy."""
-    idx, counts = features(model, encode(text))
-    if idx.size:
-        result: npt.NDArray[np.float32] = np.log1p(counts) @ model.weights[idx] + model.priors
-    else:
-        result = np.full(len(model.classes), langid_impl.RAW_FLOOR, dtype=np.float32)
-    for i, j in model.alias_pairs:
-        result[i] = max(result[i], result[j])
-        result[j] = langid_impl.RAW_FLOOR
+    result: npt.NDArray[np.float32] = _chunk_scores(model, [encode(text)])[0]
     return result
 
 
@@ -235,10 +240,8 @@ def classify_many(texts: Sequence[str]) -> list[str]:
     """The language py3langid names for each text, walked and counted many texts at once.
 
     One text at a time cost about 330 µs for 400 characters, much of it NumPy's fixed cost
-    per call (a dozen calls a text). Texts of similar length are walked together as the rows
-    of one array, each row padded after its end; each row is its own text's walk from the root,
-    and what the padding reaches is masked out. The scores are then each text's own product,
-    as in `scores`."""
+    per call (a dozen calls a text). Texts of similar length are walked together (`_walk`,
+    padding the shorter ones less) and each is scored alone (`_chunk_scores`)."""
     model = _load()
     if model is None:
         return [str(py3langid.classify(t)[0]) for t in texts]
@@ -254,23 +257,13 @@ def classify_many(texts: Sequence[str]) -> list[str]:
 
 
 def _chunk_scores(model: _Model, chunk: list[bytes]) -> npt.NDArray[np.float32]:
-    width = max(map(len, chunk))
-    lengths = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
-    padded = np.zeros((len(chunk), width), dtype=np.uint8)
-    for row, data in enumerate(chunk):
-        padded[row, : len(data)] = np.frombuffer(data, dtype=np.uint8)
-    b = padded.astype(model.nextmove.dtype)
-    states = np.zeros(b.shape, dtype=model.nextmove.dtype)
-    for back in range(model.depth - 1, -1, -1):  # as in `features`, every row at once
-        if back < width:
-            states[:, back:] = model.nextmove[model.rowbase[states[:, back:]] + b[:, : width - back]]
-    out = model.output[states]
-    out[np.arange(width)[None, :] >= lengths[:, None]] = -1  # past a text's end: not its features
-    rows, cols = np.nonzero(out >= 0)  # row-major: each text's features in the order it meets them
+    """py3langid's scores of each text of `chunk` (bytes), each text's own: its features'
+    log-counts times their weights, plus the priors; the floor for a text without features."""
+    rows, found = _walk(model, chunk)
     result = np.full((len(chunk), len(model.classes)), langid_impl.RAW_FLOOR, dtype=np.float32)
     if rows.size:
         n_feat = len(model.weights)
-        uniq, counts = first_seen_counts(rows * n_feat + out[rows, cols])
+        uniq, counts = first_seen_counts(rows * n_feat + found)
         doc, idx = np.divmod(uniq, n_feat)
         weight = np.log1p(counts.astype(np.float32))
         starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
