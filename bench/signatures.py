@@ -8,8 +8,8 @@ the text and include shingling and hashing:
 
     datasketch  tokenize → shingles → MinHash(num_perm=128, seed=1, hashfunc=shingle_hash32)
                 .update_batch(shingles), one document at a time
-    kliping     shingle_hashes_many(all texts) → signatures_of_flat (vectorised NumPy, the
-                pipeline's own path: texts hashed joined, a few dozen at a time)
+    kliping     sign_texts(all texts): shingle_hashes_many → signatures_of_flat (vectorised
+                NumPy, the pipeline's own path: texts hashed joined, a few at a time)
 
 and, as a second reference, datasketch with the same hashfunc memoising word hashes within
 a pass (identical values; the fairest plain-Python reference).
@@ -40,7 +40,7 @@ from datasketch import MinHash
 
 from bench import corpus_real
 from kliping.syndication import shingles as sh
-from kliping.syndication.signatures import SCHEME, signatures, signatures_of_flat
+from kliping.syndication.signatures import SCHEME, sign_texts, signatures
 
 NUM_PERM, SEED, SHINGLE_SIZE = 128, 1, 5
 REPEATS = 3
@@ -121,7 +121,7 @@ def datasketch_memo_path(docs: list[str]) -> list[np.ndarray]:
 
 def kliping_path(docs: list[str]) -> np.ndarray:
     """What a batch runs (`kliping.pipeline._articles_table`)."""
-    return signatures_of_flat(*sh.shingle_hashes_many(docs, SHINGLE_SIZE), NUM_PERM, SEED)
+    return sign_texts(docs, SHINGLE_SIZE, NUM_PERM, SEED)
 
 
 def _cold() -> None:

@@ -34,8 +34,7 @@ from kliping.read import RawFile, ReadLimits, read_file
 from kliping.read.urls import registered_domain
 from kliping.records import Article, Extracted, RawRecord, Reject, RejectReason, one_line
 from kliping.schema import articles_schema, rejects_schema
-from kliping.syndication.shingles import shingle_hashes_many
-from kliping.syndication.signatures import signatures_of_flat
+from kliping.syndication.signatures import sign_texts
 
 MIN_ARTICLE_WORDS = 20  # fewer words left after cleaning: not an article…
 MIN_ARTICLE_CHARS = 200  # …unless the text is long anyway (Chinese, Japanese: no spaces between words)
@@ -311,8 +310,7 @@ def process_batch(spec: BatchSpec) -> BatchSummary:
 def _articles_table(
     articles: list[Article], cfg: RunConfig, rules_version: str, flow_run_id: str, now: datetime
 ) -> pa.Table:
-    sigs = signatures_of_flat(*shingle_hashes_many([a.text for a in articles], cfg.shingle_size),
-                              cfg.num_perm, cfg.seed)  # fmt: skip
+    sigs = sign_texts([a.text for a in articles], cfg.shingle_size, cfg.num_perm, cfg.seed)
     schema = staging_schema(cfg.num_perm)
     columns: dict[str, Any] = {name: [getattr(a, name) for a in articles] for name in schema.names
                                if name not in ("signature", "line_keys", *RUN_COLUMNS)}  # fmt: skip

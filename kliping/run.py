@@ -50,7 +50,7 @@ from kliping.syndication.index import (
     signature_matrix,
 )
 from kliping.syndication.shingles import U32Array, shingle_sets_many
-from kliping.syndication.signatures import SIGNATURE_VERSION, signatures
+from kliping.syndication.signatures import SIGNATURE_VERSION, sign_texts, signatures
 
 # A JSONL or WARC file holds many records: estimate how many from its size to size batches.
 BYTES_PER_CONTAINER_RECORD = 40_000
@@ -446,8 +446,8 @@ def _resign_history_if_needed(history: History, previous: Path | None, cfg: RunC
     files = [str(p) for p in sorted((previous / "articles").glob("*.parquet"))]
     texts = _read_columns(files, ["doc_id", "text"])
     by_id = dict(zip(texts.column("doc_id").to_pylist(), texts.column("text").to_pylist(), strict=True))
-    sets = shingle_sets_many([by_id.get(d, "") for d in history.doc_ids], cfg.shingle_size)
-    history.signatures = signatures(sets, cfg.num_perm, cfg.seed)
+    texts_in_order = [by_id.get(d, "") for d in history.doc_ids]
+    history.signatures = sign_texts(texts_in_order, cfg.shingle_size, cfg.num_perm, cfg.seed)
     history.manifest["resigned"] = True
 
 

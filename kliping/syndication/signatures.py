@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from kliping.syndication.shingles import U32Array
+from kliping.syndication.shingles import DEFAULT_SHINGLE_SIZE, U32Array, shingle_hashes_many
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -80,6 +80,17 @@ def signatures_of_flat(
         _sign_chunk(flat[starts[doc] : ends[stop - 1]], sizes[doc:stop], a, b, out[doc:stop])
         doc = stop
     return out
+
+
+def sign_texts(
+    texts: Sequence[str],
+    shingle_size: int = DEFAULT_SHINGLE_SIZE,
+    num_perm: int = DEFAULT_NUM_PERM,
+    seed: int = DEFAULT_SEED,
+) -> np.ndarray:
+    """The signature of each text, from its shingles hashed a group of texts at a time
+    (`shingle_hashes_many`): repeats left in, as a minimum does not change with them."""
+    return signatures_of_flat(*shingle_hashes_many(texts, shingle_size), num_perm, seed)
 
 
 def _sign_chunk(
