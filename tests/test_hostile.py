@@ -249,6 +249,40 @@ def test_broken_containers_are_rejected_precisely(raw: Path, rules: RuleSet) -> 
     assert all(r.raw_sha256 for r in results.values() if isinstance(r, Reject))
 
 
+def test_files_that_changed_since_they_were_listed_are_read_whole_or_refused(
+    raw: Path, rules: RuleSet
+) -> None:
+    """A file is read by the size it was listed with, then for what it grew by since: grown past
+    the limit, it is too large; grown within it, or shrunk, it is read whole."""
+    good = "\n\n".join(paragraphs(40)).encode()
+    (raw / "grows.txt").write_bytes(good[:100])
+    (raw / "grows-past.txt").write_bytes(good[:100])
+    (raw / "shrinks.txt").write_bytes(good + b"\n\n" + good)
+    listed = {f.rel: f for f in discover(raw)}
+    (raw / "grows.txt").write_bytes(good)
+    (raw / "grows-past.txt").write_bytes(good + b"x" * LIMIT)
+    (raw / "shrinks.txt").write_bytes(good)
+    results = {}
+    for name in ("grows.txt", "grows-past.txt", "shrinks.txt"):
+        assert listed[name].size != len(good)
+        [results[name]] = read_file(listed[name], LIMITS)
+    for name in ("grows.txt", "shrinks.txt"):
+        record = results[name]
+        assert isinstance(record, RawRecord) and record.data == good
+    assert_reject(results["grows-past.txt"], RejectReason.TOO_LARGE, "grew while being read")
+
+
+def test_read_at_most_reads_to_the_limit_and_one_byte_more(tmp_path: Path) -> None:
+    from kliping.read.limits import read_at_most
+
+    path = tmp_path / "f"
+    for size in (0, 1, 9, 10, 11, 50):
+        path.write_bytes(bytes(range(size)))
+        for expected in (0, 1, 5, 10, 11, 100):
+            with path.open("rb") as fh:
+                assert read_at_most(fh, 10, expected) == bytes(range(min(size, 11)))
+
+
 def test_jsonl_lines_each_end_somewhere(raw: Path, rules: RuleSet) -> None:
     good_text = text_page(40)
     lines: list[bytes] = [

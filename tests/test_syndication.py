@@ -259,7 +259,7 @@ def test_signatures_in_chunks_equal_signatures_at_once(
     texts = [" ".join(article_body(rng, rng.randint(0, 4))) for _ in range(30)]
     sets = [shingle_hashes(t, 3, unique=False) for t in texts]
     whole = signatures(sets, 128, 1)
-    monkeypatch.setattr(sg, "_CHUNK_SHINGLES", 50)
+    monkeypatch.setattr(sg, "_CHUNK_VALUES", 50 * 128)  # 50 shingles a chunk
     assert np.array_equal(signatures(sets, 128, 1), whole)
 
 

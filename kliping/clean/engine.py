@@ -22,7 +22,6 @@ Every removal is recorded with the id of the rule that made it.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -347,10 +346,12 @@ def _apply_line_rules(
     head_rules = tuple(r for r in rules.by_scope("head") if r.may_match(article, seen, lowered))
     line_rules = tuple(r for r in rules.by_scope("line") if r.may_match(article, seen, lowered))
     kept: list[int] = []
-    # a line's candidates depend only on how many of the rules' lengths it exceeds: found once
-    # per article for each such step, not for every line
-    steps = rules.max_chars_steps
-    screens: dict[tuple[bool, int], tuple[tuple[Rule, ...], re.Pattern[str] | None]] = {}
+    # a line's candidates depend only on the rules let through and on how many of the rules'
+    # lengths it exceeds (`RuleSet.screen_for`)
+    position = rules.position
+    body_key = tuple(position[r.id] for r in line_rules)
+    head_key = tuple(position[r.id] for r in head_rules) + body_key
+    head_candidates = (*head_rules, *line_rules)
     pos = 0
     while pos < len(content):
         if pos in gone:
@@ -358,12 +359,10 @@ def _apply_line_rules(
             continue
         line = content[pos]
         hit: tuple[Rule, re.Match[str]] | None = None
-        in_head = pos < body_start
-        key = (in_head, bisect_left(steps, len(line.text)))
-        if (found := screens.get(key)) is None:
-            found = screens[key] = rules.line_screen((*head_rules, *line_rules) if in_head else line_rules,
-                                                     len(line.text))  # fmt: skip
-        candidates, screen = found
+        if pos < body_start:
+            candidates, screen = rules.screen_for(head_candidates, head_key, len(line.text))
+        else:
+            candidates, screen = rules.screen_for(line_rules, body_key, len(line.text))
         if screen and not screen.fullmatch(line.text):
             candidates = ()  # no rule can match: most body lines
         for rule in candidates:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kliping.dates import parse_iso
+from kliping.read.limits import read_at_most
 from kliping.read.urls import trusted_url
 from kliping.records import without_surrogates
 
@@ -61,7 +62,7 @@ def read_sidecar(path: str | os.PathLike[str], root: str | os.PathLike[str] | No
         return None
     try:
         with open(side, "rb") as fh:
-            raw = fh.read(MAX_SIDECAR_BYTES + 1)
+            raw = read_at_most(fh, MAX_SIDECAR_BYTES, st.st_size)
     except OSError as exc:
         raise SidecarError(f"sidecar {name} unreadable: {exc.strerror or exc}") from exc
     if len(raw) > MAX_SIDECAR_BYTES:

@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Iterator
 
 from kliping.read.files import RawFile
-from kliping.read.limits import ReadLimits
+from kliping.read.limits import ReadLimits, read_at_most
 from kliping.read.sidecar import SidecarError, read_sidecar
 from kliping.records import InputKind, RawRecord, Reject, RejectReason, one_line
 
@@ -44,7 +44,7 @@ def read_payload(raw: RawFile, limits: ReadLimits) -> bytes | Reject:
                 )
             with open(raw.location, "rb") as plain:
                 # Bounded: the file may have grown since it was listed.
-                data = plain.read(limits.max_record_bytes + 1)
+                data = read_at_most(plain, limits.max_record_bytes, raw.size)
             if len(data) > limits.max_record_bytes:
                 return reject(
                     RejectReason.TOO_LARGE,

@@ -31,8 +31,11 @@ DEFAULT_NUM_PERM = 128
 DEFAULT_SEED = 1
 SCHEME = "affine32"
 MAX_HASH = np.uint32(0xFFFFFFFF)
-# Shingles permuted per NumPy call: bounds the (shingles × num_perm) temporary to ~32 MB.
-_CHUNK_SHINGLES = 65_536
+# Values permuted per NumPy call (shingles × num_perm): an 8 MB temporary, which the multiply,
+# the add and the minimum each pass over while it is still in the processor's cache (32 MB of
+# L3 here, shared by two workers). Measured on 2,000 generated articles at 128 permutations:
+# 63 µs a document with 32 MB, 24–26 µs with 4–8 MB, 40 with 2 MB (more NumPy calls).
+_CHUNK_VALUES = 1 << 21
 
 
 @cache
@@ -73,10 +76,11 @@ def signatures_of_flat(
     out = np.full((len(sizes), num_perm), MAX_HASH, dtype=np.uint32)
     ends = np.cumsum(sizes)
     starts = ends - sizes
+    chunk = max(_CHUNK_VALUES // max(num_perm, 1), 1)
     doc = 0
     while doc < len(sizes):
         # documents whose shingles fit one chunk (at least one document)
-        stop = max(int(np.searchsorted(ends, starts[doc] + _CHUNK_SHINGLES, side="right")), doc + 1)
+        stop = max(int(np.searchsorted(ends, starts[doc] + chunk, side="right")), doc + 1)
         _sign_chunk(flat[starts[doc] : ends[stop - 1]], sizes[doc:stop], a, b, out[doc:stop])
         doc = stop
     return out
