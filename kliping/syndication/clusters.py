@@ -205,7 +205,7 @@ def candidate_rows(
             hits = np.flatnonzero((wanted[pos] == keys) & usable)
         if hits.size < 2:
             continue
-        order = hits[np.argsort(keys[hits], kind="stable")]
+        order = hits[np.argsort(keys[hits])]  # any order within a group: its pairs are sorted after
         sorted_keys = keys[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         sizes = np.diff(np.r_[starts, order.size])
