@@ -261,6 +261,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     if len(keep_idx) != meta.num_rows:
         meta = meta.take(pa.array(keep_idx, pa.int64()))
         new_sigs = new_sigs[keep_idx]
+    del seen, keep_idx  # every doc id again, held to the end of the commit otherwise (7 MB at 100k)
     release_unused()
     rules = load_rules(cfg.rule_packs)
     columns = [*(datetimes(meta.column(c)) for c in ("published_at", "fetched_at")),
@@ -270,6 +271,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         DocInfo(d, p, f, s, named_sources(declared, wire, rules))
         for d, p, f, s, (declared, wire) in zip(new_ids, *columns, named, strict=True)
     ]
+    del columns, named
     all_ids = history.doc_ids + new_ids
     # once: 512 MB for a million articles; a first run's are the new ones, not a copy of them
     all_sigs = np.vstack([history.signatures, new_sigs]) if history.doc_ids else new_sigs
@@ -305,10 +307,16 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     result = run_cluster()
     release_unused()
     site = SiteLines.from_table(history.site_lines)
+    learned, domain_of = _site_line_targets(site, meta, result)
+    del meta  # its line keys were for site learning
+    if domain_of:
+        # before the texts are read: what the texts that may change made stale, and the shingle
+        # sets the second clustering will not compare, go now (the commit's peak was here)
+        _keep_for_reclustering(shingle_memo, similarities, domain_of, result, all_ids)
+        release_unused()
     # doc_id → text and removals after site lines
-    overrides = _learn_site_lines(site, meta, result, staged_articles, counts)
+    overrides = _strip_site_lines(staged_articles, learned, domain_of, counts)
     if overrides:  # texts changed: sign them again and cluster on what is left
-        _keep_for_reclustering(shingle_memo, similarities, overrides, result, all_ids)
         candidates = result.candidates
         del result  # its assignments (every article) need not be held twice
         release_unused()
@@ -374,7 +382,11 @@ def _keep_for_reclustering(
     the shingles the second clustering is likely to compare: those of the changed texts'
     candidate partners in the first clustering and of the clusters they were in. The others
     (at 100k articles, 47 MB of 40,000 shingle sets) are dropped: their similarities are
-    known, and a set found missing is read again from the staged text."""
+    known, and a set found missing is read again from the staged text.
+
+    `changed` may hold more texts than change (the commit passes those holding a learned line,
+    before their texts are read): what is forgotten of a text that stays the same is worked
+    out again, to the same values, if the second clustering needs it."""
     for key in [k for k in similarities if k[0] in changed or k[1] in changed]:
         del similarities[key]
     touched = {first.assignments[d].cluster_id for d in changed if d in first.assignments}
@@ -400,24 +412,30 @@ def _line_key_slices(
         )
 
 
-def _learn_site_lines(
-    site: SiteLines, meta: pa.Table, result: ClusterResult, staged: list[str], counts: Counter[str]
-) -> dict[str, tuple[str, list[dict[str, str]]]]:
-    """Count the run's short lines per outlet and cluster; strip the lines learned as boilerplate."""
+def _site_line_targets(
+    site: SiteLines, meta: pa.Table, result: ClusterResult
+) -> tuple[dict[str, set[int]], dict[str, str]]:
+    """Count the run's short lines per outlet and cluster; return the lines learned as
+    boilerplate, by domain, and the articles holding one of them (doc id → domain)."""
     for ids, domains, keys in _line_key_slices(meta):
         for doc_id, domain, doc_keys in zip(ids, domains, keys, strict=True):
             site.observe(domain, doc_keys, result.assignments[doc_id].cluster_id)
     learned = site.learned_all()
-    affected = [
-        (d, domain)
+    affected = {
+        d: domain
         for ids, domains, keys in _line_key_slices(meta)
         for d, domain, doc_keys in zip(ids, domains, keys, strict=True)
         if domain in learned and learned[domain].intersection(doc_keys)
-    ]
-    if not affected:
-        return {}
-    domain_of = dict(affected)
-    out = {}
+    }
+    return learned, affected
+
+
+def _strip_site_lines(
+    staged: list[str], learned: Mapping[str, set[int]], domain_of: dict[str, str], counts: Counter[str]
+) -> dict[str, tuple[str, list[dict[str, str]]]]:
+    """The texts of the articles in `domain_of` stripped of their domain's learned lines, with
+    their longer `removed` lists: only those a line was taken from, and text remains in."""
+    out: dict[str, tuple[str, list[dict[str, str]]]] = {}
     for table in _read_rows(staged, ["doc_id", "text", "removed"], domain_of):
         for row in table.to_pylist():
             doc_id, domain = row["doc_id"], domain_of[row["doc_id"]]
