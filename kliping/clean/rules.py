@@ -114,6 +114,8 @@ class Rule:
 
 # the candidate rules of a line and one pattern that screens them (`RuleSet.line_screen`)
 _Screen = tuple[tuple[Rule, ...], re.Pattern[str] | None]
+# screens `RuleSet.screen_for` remembers at most (the default packs use a few dozen)
+_SCREEN_CACHE_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,6 @@ class RuleSet:
 
 
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
-_SCREEN_CACHE_MAX = 4096
 _BACKREF = re.compile(r"\\[1-9]|\(\?P=")
 
 

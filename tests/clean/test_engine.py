@@ -420,3 +420,40 @@ def test_clean_lines_keeps_its_signature() -> None:
         "dateline",
         "wire",
     }
+
+
+def test_line_screens_remembered_across_articles_follow_each_articles_rules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A line's candidate rules and screen are remembered across articles by the rules each
+    article lets through (`RuleSet.screen_for`): an article without a rule's `requires_text`
+    does not lend its screen to one that has it, and the answers stay the same however small
+    the memory (emptied when full)."""
+    from kliping.clean import rules as rules_module
+
+    body = [
+        "Pemerintah mengumumkan kebijakan baru untuk menstabilkan harga beras di pasar tradisional "
+        "pada Senin pagi, kata juru bicara kementerian kepada wartawan di Jakarta.",
+        "Kebijakan itu berlaku mulai bulan depan dan akan dievaluasi setiap tiga bulan sekali.",
+    ]
+    follow = "Ikuti berita terkini dari Sindonews di Google News"
+    articles = [
+        # no rule's required text, and a line as long as the one removed below (the same step)
+        [*body, "Harga beras naik di dua kota besar pada Senin pagi"],
+        [*body, follow],  # id.follow_call's required text, and the line it removes
+        [*body, "Bagikan artikel ini kepada teman anda sekarang juga"],
+        [follow, *body],
+    ] * 3
+
+    def run(max_entries: int) -> list[Cleaned]:
+        monkeypatch.setattr(rules_module, "_SCREEN_CACHE_MAX", max_entries)
+        fresh = load_rules.__wrapped__(())  # a RuleSet of its own: an empty memory
+        return [clean_lines(lines, fresh, title="Judul berita") for lines in articles]
+
+    assert len(articles[0][-1]) == len(follow)
+    plenty, tiny = run(4096), run(1)
+    assert [(c.paragraphs, c.removed) for c in plenty] == [(c.paragraphs, c.removed) for c in tiny]
+    for lines, cleaned in zip(articles, plenty, strict=True):
+        removed_follow = any(r["text"] == follow and r["rule"] == "id.follow_call" for r in cleaned.removed)
+        assert removed_follow == (follow in lines)
+        assert follow not in cleaned.paragraphs
