@@ -556,9 +556,11 @@ def _write_new_articles(
             stream, n = None, n + 1
 
     written: set[str] = set()
+    # the staged columns an article keeps: not the signature and line keys (half a MB a batch)
+    columns = [f.name for f in articles_schema().arrow if f.name not in CLUSTER_COLUMNS]
     try:
         for path in staged:
-            table = read_parquet(path)
+            table = read_parquet(path, columns)
             # looked up in a Python set: Arrow's is_in builds its hash table of `keep` on every
             # call, which over the 500 staged files of a 100k run took 20 s
             first: dict[str, int] = {}
@@ -569,7 +571,7 @@ def _write_new_articles(
                 table = table.take(pa.array(list(first.values()), pa.int64()))
             written.update(first)
             if table.num_rows:
-                table = _apply_overrides(table.drop_columns(["signature", "line_keys"]), overrides)
+                table = _apply_overrides(table, overrides)
                 buffer.append(_with_assignments(table, result))
                 buffered += table.num_rows
                 if buffered >= ROWS_PER_GROUP:

@@ -23,6 +23,8 @@ import pyarrow.parquet as pq
 import pytest
 import trafilatura
 from corpus import article_body
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kliping.clean import RuleSet, load_rules
 from kliping.config import RunConfig
@@ -199,6 +201,32 @@ def test_decode_with_container_hints(hint: str | None, data: bytes, word: str) -
 def test_binary_data_is_undecodable(data: bytes) -> None:
     with pytest.raises(UndecodableError):
         decode_bytes(data, is_html=True)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(
+    text=st.text(
+        st.sampled_from(
+            ["a", "é", "“", "\n", "\t", "\r", "\x00", "\x07", "\x0b", "\x1b", "\x7f", "\x85", "中", "😀"]
+        ),
+        max_size=300,
+    ),
+    padding=st.integers(0, 400),
+)
+def test_utf8_is_binary_exactly_when_its_text_is_mostly_control_characters(text: str, padding: int) -> None:
+    """UTF-8 is read as text when it has no control bytes, without counting them in the text:
+    the answer is the same as counting control characters in the decoded text (`_looks_binary`)."""
+    from kliping.read.decode import _bomless_utf16, _looks_binary
+
+    text = "Berita " * padding + text  # control characters from 0 to 100% of the text
+    data = text.encode("utf-8")
+    if _bomless_utf16(data):
+        return  # read as UTF-16, another path
+    if _looks_binary(text):
+        with pytest.raises(UndecodableError):
+            decode_bytes(data)
+    else:
+        assert decode_bytes(data) == (text, "utf-8")
 
 
 def test_undecodable_files_are_rejected(raw: Path, rules: RuleSet) -> None:

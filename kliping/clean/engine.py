@@ -341,16 +341,14 @@ def _apply_line_rules(
     through the `requires_text` gate, never fewer)."""
     body_start = next((p for p, line in enumerate(content) if p not in gone and reads_as_body(line.text)), 0)
     article = "\n".join(line.text for line in content)
-    seen: dict[re.Pattern[str], bool] = {}
+    seen: dict[int, bool] = {}
     # rules whose `requires` the article lacks cannot match any of its lines
-    head_rules = tuple(r for r in rules.by_scope("head") if r.may_match(article, seen, lowered))
-    line_rules = tuple(r for r in rules.by_scope("line") if r.may_match(article, seen, lowered))
+    head_rules, head_positions = rules.let_through("head", article, seen, lowered)
+    line_rules, body_key = rules.let_through("line", article, seen, lowered)
     kept: list[int] = []
     # a line's candidates depend only on the rules let through and on how many of the rules'
     # lengths it exceeds (`RuleSet.screen_for`)
-    position = rules.position
-    body_key = tuple(position[r.id] for r in line_rules)
-    head_key = tuple(position[r.id] for r in head_rules) + body_key
+    head_key = head_positions + body_key
     head_candidates = (*head_rules, *line_rules)
     pos = 0
     while pos < len(content):
@@ -515,7 +513,8 @@ def _trail_spans(line: _Line, rules: RuleSet, take: Take, fields: dict[str, str]
     text = line.text
     for _ in range(MAX_TRAIL_SPANS):
         for rule in rules.by_scope("trail"):
-            m = rule.match_span(text)
+            # the gate on the paragraph itself: a trail pattern is tried at every position of it
+            m = rule.match_span(text) if rule.may_match(text) else None
             if m and m.start() > 0:
                 span = m.group(0).strip()
                 take(line, rule.id, span, m.start() + 1)
@@ -532,12 +531,12 @@ def _trail_spans(line: _Line, rules: RuleSet, take: Take, fields: dict[str, str]
 def _tag(texts: list[str], rules: RuleSet, fields: dict[str, str]) -> None:
     """Tag rules: the first match in text order sets a field; nothing is removed."""
     article = "\n".join(texts)
-    seen: dict[re.Pattern[str], bool] = {}
+    seen: dict[int, bool] = {}
     taggers = [rule for rule in rules.taggers() if rule.may_match(article, seen)]
     if not taggers:
         return
     for text in texts:
-        in_text: dict[re.Pattern[str], bool] = {}
+        in_text: dict[int, bool] = {}
         for rule in taggers:
             # an article that names a wire mostly names it in one paragraph: the others need
             # only the search for the name, not the rule's own (dearer) pattern

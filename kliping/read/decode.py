@@ -36,6 +36,8 @@ _BOMS = (
 _META_CHARSET = re.compile(rb"""<meta\b[^<>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^<>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Every byte but the control characters': what `bytes.translate` deletes to count those.
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if not _CONTROL.match(chr(b)))
 # Share of control characters above which decoded "text" is binary data.
 MAX_CONTROL_SHARE = 0.01
 # Detection looks at this much of the data.
@@ -217,6 +219,11 @@ def decode_bytes(data: bytes, *, hint: str | None = None, is_html: bool = False)
     except UnicodeDecodeError:
         pass
     else:
+        if not len(data.translate(None, _NOT_CONTROL_BYTES)):
+            # UTF-8 writes a control character as that very byte, and uses none of those bytes
+            # for anything else: no control byte, no control character (counting them in the
+            # text, with a regex, cost 30 µs a 600-word article, 4% of its processing)
+            return utf8, "utf-8"
         return _checked(utf8, "utf-8")
     if _looks_binary(data[:20000].decode("latin-1")):
         # Control bytes stay control characters in every ASCII-compatible encoding.

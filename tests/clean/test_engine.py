@@ -426,7 +426,7 @@ def test_line_screens_remembered_across_articles_follow_each_articles_rules(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A line's candidate rules and screen are remembered across articles by the rules each
-    article lets through (`RuleSet.screen_for`): an article without a rule's `requires_text`
+    article lets through (`RuleSet.let_through`, `RuleSet.screen_for`): an article without a rule's `requires_text`
     does not lend its screen to one that has it, and the answers stay the same however small
     the memory (emptied when full)."""
     from kliping.clean import rules as rules_module

@@ -44,7 +44,13 @@ def test_rule_requires_hold_for_its_examples(rule: Rule) -> None:
 )
 @given(data=st.data())
 def test_rule_requires_hold_for_any_line_it_matches(rule: Rule, data: st.DataObject) -> None:
-    """Beyond the examples: lines drawn from the rule's own pattern all pass its gate."""
+    """Beyond the examples: lines drawn from the rule's own pattern all pass its gate (for a
+    trail rule, paragraphs the pattern is found in, which its gate is checked on)."""
+    if rule.scope == "trail":
+        text = data.draw(st.from_regex(rule.regex))
+        if rule.match_span(text) is not None:
+            assert rule.may_match(text), (rule.id, text)
+        return
     line = data.draw(st.from_regex(rule.regex, fullmatch=True))
     if rule.match_line(line.strip()) is not None:
         assert rule.may_match(f"{FILLER}\n{line.strip()}"), (rule.id, line)
@@ -141,3 +147,44 @@ def test_bad_pack_is_refused_with_its_name(tmp_path: object) -> None:
     pack.write_text('[[rule]]\nid = "x"\npattern = "("\n', encoding="utf-8")
     with pytest.raises(RulePackError, match=r"bad\.toml: rule x"):
         load_rules((str(pack),))
+
+
+def _flat_wire_alternation(names: list[str]) -> str:
+    """The wire names as a plain list, longest first: what the trie must match like."""
+    forms = {f for n in names for f in (n, n.upper(), " ".join(w[:1].upper() + w[1:] for w in n.split()))}
+    parts = [r"\s+".join(re.escape(w) for w in f.split()) for f in sorted(forms, key=lambda f: (-len(f), f))]
+    return "(?-i:" + "|".join(parts) + ")"
+
+
+_WIRE_NAMES = ["Antara", "Antara News", "ANT", "AP", "Agence France-Presse", "Agence France Presse", "dpa",
+               "Kantor Berita Antara", "AFP", "A.P.", "Xinhua"]  # fmt: skip
+_WIRE_PIECES = [*(w for n in _WIRE_NAMES for w in n.split()), "An", "Ant", "Agence", "France", "News",
+                "NEWS", " ", "  ", "\n", "-", "(", ")", "/", "x", "antara", "Antaranews"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(st.sampled_from(_WIRE_NAMES), min_size=1, max_size=6), data=st.data())
+def test_wire_trie_matches_as_the_list_of_names_longest_first(names: list[str], data: st.DataObject) -> None:
+    """`<<wires>>` is compiled as a trie: every search, and every match a longer pattern
+    backtracks into ('<<wires>>' before '\\s+News', '\\)' or the end), finds what the plain
+    alternation of the names, longest first, finds."""
+    from kliping.clean.rules import _wire_alternation
+
+    # the names' own words (as written and in capitals) among the pieces: names that begin
+    # other names ('ANT', 'ANTARA', 'ANTARA NEWS') must meet in the text
+    own = [v for n in names for w in n.split() for v in (w, w.upper())]
+    text = "".join(data.draw(st.lists(st.sampled_from(own + _WIRE_PIECES), max_size=14)))
+    trie, flat = _wire_alternation(names), _flat_wire_alternation(names)
+    for context in (
+        "{}",
+        r"\b(?P<w>{})\b",
+        r"(?P<w>{})\s+News",
+        r"\(\s*(?P<w>{})\s*\)",
+        r"(?P<w>{})(?:\s*/\s*{})*$",
+    ):
+        a = re.compile(context.format(trie, trie))
+        b = re.compile(context.format(flat, flat))
+        assert [(m.span(), m.groups()) for m in a.finditer(text)] == [
+            (m.span(), m.groups()) for m in b.finditer(text)
+        ], context
+        assert bool(a.fullmatch(text)) == bool(b.fullmatch(text))
