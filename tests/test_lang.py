@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -43,8 +42,8 @@ def test_answers_are_py3langids(text: str) -> None:
 
 
 def test_a_batch_gets_each_texts_own_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Texts are walked together as the rows of one array, padded after their ends: each must
-    still get py3langid's answer for it alone, in a chunk with longer and shorter texts."""
+    """Texts are walked side by side, padded after their ends: each must still get py3langid's
+    answer for it alone, in a chunk with longer and shorter texts."""
     texts = [*SAMPLES, *_seed_texts(), *(t[:37] for t in SAMPLES), " ".join(SAMPLES)]
     expected = [py3langid.classify(t)[0] for t in texts]
     assert lang.classify_many(texts) == expected
@@ -87,17 +86,6 @@ def test_scores_match_on_longer_texts() -> None:
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-3)
 
 
-def test_depth_is_the_longest_ngram() -> None:
-    """The window the walk relies on: the shipped model tracks n-grams of at most 6 bytes, and
-    a window shorter than the depth would give other states (shown on a text that needs it)."""
-    model = lang._load()
-    assert model is not None
-    assert model.depth == lang.automaton_depth(model.nextmove, model.rowbase) == 6
-    short = dataclasses.replace(model, depth=2)
-    data = lang.encode(" ".join(SAMPLES))
-    assert list(lang.features(short, data)[0]) != list(lang.features(model, data)[0])
-
-
 def test_falls_back_to_py3langid_when_its_model_is_kept_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lang, "_load", lambda: None)
     assert lang.classify(SAMPLES[2]) == py3langid.classify(SAMPLES[2])[0] == "en"
@@ -127,13 +115,13 @@ def test_model_cache_gives_the_same_model_and_a_bad_cache_is_rebuilt(
         for name in ("nextmove", "rowbase", "output", "weights", "priors"):
             np.testing.assert_array_equal(getattr(model, name), getattr(built, name))
             assert getattr(model, name).dtype == getattr(built, name).dtype
-        assert (model.classes, model.alias_pairs, model.depth) == (built.classes, built.alias_pairs, 6)
+        assert (model.classes, model.alias_pairs) == (built.classes, built.alias_pairs)
     for text in SAMPLES:
         assert lang.classify(text) == py3langid.classify(text)[0]
 
     cache.write_bytes(b"not a zip")  # a torn or foreign file
-    assert fresh().depth == 6
+    assert fresh().classes == built.classes
     assert lang._read_cache(cache) is not None  # written again
     monkeypatch.setenv("KLIPING_CACHE_DIR", str(tmp_path / "file"))
     (tmp_path / "file").write_text("a file where the folder would be")
-    assert fresh().depth == 6  # no cache can be written: the model is still built
+    assert fresh().classes == built.classes  # no cache can be written: the model is still built
