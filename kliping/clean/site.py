@@ -32,11 +32,15 @@ EVIDENCE_SCHEMA = pa.schema([("domain", pa.string()), ("line_key", pa.int64()), 
 # (it can split one: 'İ' folds to 'i' and a combining dot), so a line with more words than
 # that before folding has more after.
 _TOO_MANY_WORDS = re.compile(rf"[\W_]*(?:[^\W_]+[\W_]+){{{MAX_WORDS}}}[^\W_]")
+# The same for a line without '_', where [^\W_] is \w: the regex engine tests a class of its
+# own (\w) about twice as fast as a set made of a class and a character (77 → 42 µs an article).
+_TOO_MANY_WORDS_NO_UNDERSCORE = re.compile(rf"\W*(?:\w+\W+){{{MAX_WORDS}}}\w")
 
 
 def line_key(line: str) -> int | None:
     """A 63-bit key of a short line, insensitive to case and punctuation; None for other lines."""
-    if line.count(" ") > 2 * MAX_WORDS or _TOO_MANY_WORDS.match(line):  # a paragraph, not a short line
+    too_many = _TOO_MANY_WORDS if "_" in line else _TOO_MANY_WORDS_NO_UNDERSCORE
+    if line.count(" ") > 2 * MAX_WORDS or too_many.match(line):  # a paragraph, not a short line
         return None
     words = _NORM.sub(" ", line.casefold()).split()
     if not MIN_WORDS <= len(words) <= MAX_WORDS:
