@@ -203,7 +203,7 @@ def scores(model: _Model, text: str) -> npt.NDArray[np.float32]:
 
 
 def classify(text: str) -> str:
-    """The language py3langid names for `text`."""
+    """The language py3langid names for `text` (for many texts, `classify_many` is far cheaper)."""
     return classify_many([text])[0]
 
 
@@ -215,9 +215,10 @@ _WALK_TEXTS = 1024
 def classify_many(texts: Sequence[str]) -> list[str]:
     """The language py3langid names for each text, walked and counted many texts at once.
 
-    One text at a time cost about 330 µs for 400 characters, much of it NumPy's fixed cost
-    per call (a dozen calls a text). Texts of similar length are walked together (`_walk`,
-    padding the shorter ones less) and each is scored alone (`_chunk_scores`)."""
+    Texts of similar length are walked side by side (`_walk`, padding the shorter ones less)
+    and each is scored alone (`_chunk_scores`). The walk is a few NumPy calls per byte position
+    for all the texts together: a batch's texts cost about 20 µs each for 400 characters, while
+    one text alone costs about 2 ms (the pipeline identifies a batch's languages at once)."""
     model = _load()
     if model is None:
         return [str(py3langid.classify(t)[0]) for t in texts]

@@ -267,7 +267,10 @@ def _wire_alternation(names: list[str]) -> str:
     (the search for any wire name in an article was a sixth of the cleaner's time). It matches
     what the list of names, longest first, matches: a node's branches begin with different
     letters (or whitespace), so at most one can go on, and a name that ends where a longer one
-    goes on is tried after the longer one, as the list did."""
+    goes on is tried after the longer one, as the list did. (A name is its words: spaces within
+    or around it do not count, as they did not in the list's patterns; the list ordered names
+    by their length as written, so for a name written with extra spaces it could try a shorter
+    match first, where the trie always tries the longest.)"""
     forms: set[str] = set()
     for name in names:
         forms.update({name, name.upper(), " ".join(w[:1].upper() + w[1:] for w in name.split())})

@@ -38,17 +38,18 @@ def test_rule_requires_hold_for_its_examples(rule: Rule) -> None:
     assert not rule.may_match(FILLER)
 
 
-@pytest.mark.parametrize("rule", [r for r in GATED if r.scope != "line" or r.action != "tag"], ids=_ids)
+@pytest.mark.parametrize("rule", GATED, ids=_ids)
 @settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
 )
 @given(data=st.data())
 def test_rule_requires_hold_for_any_line_it_matches(rule: Rule, data: st.DataObject) -> None:
-    """Beyond the examples: lines drawn from the rule's own pattern all pass its gate (for a
-    trail rule, paragraphs the pattern is found in, which its gate is checked on)."""
-    if rule.scope == "trail":
+    """Beyond the examples: lines drawn from the rule's own pattern all pass its gate (for trail
+    and tag rules, paragraphs the pattern is found in, which their gates are checked on)."""
+    if rule.scope == "trail" or rule.action == "tag":  # found within a paragraph, not a whole line
         text = data.draw(st.from_regex(rule.regex))
-        if rule.match_span(text) is not None:
+        found = rule.match_span(text) if rule.scope == "trail" else rule.find(text)
+        if found is not None:
             assert rule.may_match(text), (rule.id, text)
         return
     line = data.draw(st.from_regex(rule.regex, fullmatch=True))
