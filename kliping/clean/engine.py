@@ -348,8 +348,8 @@ def _apply_line_rules(
     kept: list[int] = []
     # a line's candidates depend only on the rules let through and on how many of the rules'
     # lengths it exceeds (`RuleSet.screen_for`)
-    head_key = head_positions + body_key
-    head_candidates = (*head_rules, *line_rules)
+    head_split = rules.needle_split((*head_rules, *line_rules), head_positions + body_key)
+    body_split = rules.needle_split(line_rules, body_key)
     pos = 0
     while pos < len(content):
         if pos in gone:
@@ -357,12 +357,13 @@ def _apply_line_rules(
             continue
         line = content[pos]
         hit: tuple[Rule, re.Match[str]] | None = None
-        if pos < body_start:
-            candidates, screen = rules.screen_for(head_candidates, head_key, len(line.text))
-        else:
-            candidates, screen = rules.screen_for(line_rules, body_key, len(line.text))
+        screened, key, needled, order = head_split if pos < body_start else body_split
+        candidates, screen = rules.screen_for(screened, key, len(line.text))
         if screen and not screen.fullmatch(line.text):
             candidates = ()  # no rule can match: most body lines
+        # rules with `requires_text` are tried on a line that holds one of their strings
+        if needled and (extra := _needled_for(line.text, needled)):
+            candidates = tuple(sorted((*candidates, *extra), key=lambda r: order[r.id]))
         for rule in candidates:
             m = rule.match_line(line.text)
             if m:
@@ -389,6 +390,18 @@ def _apply_line_rules(
             pos = nxt
         pos += 1
     return kept
+
+
+def _needled_for(text: str, needled: tuple[Rule, ...]) -> list[Rule]:
+    """The rules of `needled` (each with `requires_text`) that a line could match: not longer
+    than their `max_chars`, and holding one of their strings once lower-cased. Each string must
+    occur in any text the rule matches (the packs' contract, tested), and a line rule's text is
+    the whole line."""
+    fitting = [r for r in needled if len(text) <= r.max_chars]
+    if not fitting:
+        return []
+    low = text.lower()
+    return [r for r in fitting if any(t in low for t in r.requires_text)]
 
 
 def _drop_tail_islands(content: list[_Line], kept: list[int], gone: dict[int, str], take: Take) -> list[int]:

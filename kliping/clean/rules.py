@@ -120,6 +120,9 @@ class Rule:
 _Screen = tuple[tuple[Rule, ...], re.Pattern[str] | None]
 # the rules of a scope an article lets through, and their positions (`RuleSet.let_through`)
 _LetThrough = tuple[tuple[Rule, ...], tuple[int, ...]]
+# candidates parted for a line (`RuleSet.needle_split`): the screened rules and their key, the
+# rules with `requires_text`, and each rule's place among the candidates
+_NeedleSplit = tuple[tuple[Rule, ...], tuple[int, ...], tuple[Rule, ...], dict[str, int]]
 # screens `RuleSet.screen_for` remembers at most (the default packs use a few dozen)
 _SCREEN_CACHE_MAX = 4096
 
@@ -192,6 +195,30 @@ class RuleSet:
             passed = tuple(r for r in self.by_scope(scope) if self.position[r.id] not in failed)
             found = cache[(scope, failed)] = (passed, tuple(self.position[r.id] for r in passed))
         return found
+
+    def needle_split(self, candidates: tuple[Rule, ...], key: tuple[int, ...]) -> _NeedleSplit:
+        """`candidates` (named by `key`, their positions) parted into the rules a line screen
+        tries, with their key, and those with `requires_text`, with each rule's place in
+        `candidates`. A rule with `requires_text` is one whose pattern opens with a scan
+        (`.{0,120}` before a keyword): in a screen it is tried on every line, 10–20 µs a line,
+        whereas a line without one of its strings cannot match it. Remembered by `key`."""
+        cache = self._needle_split_cache
+        found = cache.get(key)
+        if found is None:
+            if len(cache) >= _SCREEN_CACHE_MAX:
+                cache.clear()
+            screened = tuple(r for r in candidates if not r.requires_text)
+            found = cache[key] = (
+                screened,
+                tuple(self.position[r.id] for r in screened),
+                tuple(r for r in candidates if r.requires_text),
+                {r.id: i for i, r in enumerate(candidates)},
+            )
+        return found
+
+    @cached_property
+    def _needle_split_cache(self) -> dict[tuple[int, ...], _NeedleSplit]:
+        return {}
 
     @cached_property
     def _gated(self) -> dict[str, tuple[tuple[int, Rule], ...]]:

@@ -457,3 +457,36 @@ def test_line_screens_remembered_across_articles_follow_each_articles_rules(
         removed_follow = any(r["text"] == follow and r["rule"] == "id.follow_call" for r in cleaned.removed)
         assert removed_follow == (follow in lines)
         assert follow not in cleaned.paragraphs
+
+
+@pytest.mark.parametrize("gated_first", [True, False])
+def test_rules_with_required_text_keep_their_place_among_a_lines_candidates(
+    tmp_path: Path, gated_first: bool
+) -> None:
+    """Rules with `requires_text` are tried apart from the line screen, on the lines that hold
+    one of their strings (`RuleSet.needle_split`): the first rule in the packs' order still
+    wins a line both match, in the body and in the head, and the others are untouched."""
+    gated = (
+        '[[rule]]\nid = "t.gated"\nscope = "line"\n'
+        "pattern = '''.{0,40}\\bpromo\\b.*'''\nrequires_text = [\"promo\"]\nmatch = [\"Diskon promo hari ini\"]\n"
+    )
+    plain = "[[rule]]\nid = \"t.plain\"\nscope = \"line\"\npattern = '''diskon .*'''\nmatch = [\"Diskon besar\"]\n"
+    head = (
+        "[[rule]]\nid = \"t.head\"\nscope = \"head\"\npattern = '''kanal .*'''\nmatch = [\"Kanal promo\"]\n"
+    )
+    pack = tmp_path / "t.toml"
+    rules_text = (gated + plain) if gated_first else (plain + gated)
+    pack.write_text('[pack]\nname = "t"\nversion = "1"\n' + head + rules_text, encoding="utf-8")
+    rules = load_rules((str(pack),), include_builtin=False)
+    lines = ["Kanal promo", "Diskon promo di kepala", LEDE, "Diskon promo hari ini", "Diskon besar", "Promo",
+             "Harga promo naik", "Diskon"]  # fmt: skip
+    removed = clean_lines(lines, rules, title="Judul berita hari ini").removed
+    both = "t.gated" if gated_first else "t.plain"
+    assert removed == [
+        {"rule": "t.head", "text": "Kanal promo"},  # a head rule before the line rules
+        {"rule": both, "text": "Diskon promo di kepala"},
+        {"rule": both, "text": "Diskon promo hari ini"},
+        {"rule": "t.plain", "text": "Diskon besar"},
+        {"rule": "t.gated", "text": "Promo"},
+        {"rule": "t.gated", "text": "Harga promo naik"},
+    ]
