@@ -394,14 +394,14 @@ def _apply_line_rules(
 
 def _needled_for(text: str, needled: tuple[Rule, ...]) -> list[Rule]:
     """The rules of `needled` (each with `requires_text`) that a line could match: not longer
-    than their `max_chars`, and holding one of their strings once lower-cased. Each string must
-    occur in any text the rule matches (the packs' contract, tested), and a line rule's text is
-    the whole line."""
+    than their `max_chars`, and passing their gates on the line itself (`Rule.may_match`): a
+    gate must hold for any text the rule matches (the packs' contract, tested), and a line
+    rule's text is the whole line."""
     fitting = [r for r in needled if len(text) <= r.max_chars]
     if not fitting:
         return []
     low = text.lower()
-    return [r for r in fitting if any(t in low for t in r.requires_text)]
+    return [r for r in fitting if r.may_match(text, lowered=low)]
 
 
 def _drop_tail_islands(content: list[_Line], kept: list[int], gone: dict[int, str], take: Take) -> list[int]:

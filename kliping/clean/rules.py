@@ -21,7 +21,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 SCOPES = ("line", "head", "lead", "trail", "tail")
 # drop: remove; extract: remove and lift named groups into fields; tag: set fields, remove nothing.
@@ -123,8 +123,20 @@ _LetThrough = tuple[tuple[Rule, ...], tuple[int, ...]]
 # candidates parted for a line (`RuleSet.needle_split`): the screened rules and their key, the
 # rules with `requires_text`, and each rule's place among the candidates
 _NeedleSplit = tuple[tuple[Rule, ...], tuple[int, ...], tuple[Rule, ...], dict[str, int]]
-# screens `RuleSet.screen_for` remembers at most (the default packs use a few dozen)
+# screens `RuleSet.screen_for` remembers at most (the default packs use a few dozen), and as
+# many rule sets `let_through` and `needle_split` do
 _SCREEN_CACHE_MAX = 4096
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _remember(cache: dict[_K, _V], key: _K, value: _V) -> _V:
+    """Store `value` in one of a RuleSet's memories, emptied when full: a pack with many gated
+    rules can let many different sets of them through."""
+    if len(cache) >= _SCREEN_CACHE_MAX:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 @dataclass(frozen=True)
@@ -171,12 +183,9 @@ class RuleSet:
         a length is remembered by that count. Bounded: a pack with many gated rules can let
         many different sets through, and the cache is emptied when it is full."""
         step = bisect_left(self.max_chars_steps, length)
-        cache = self._screen_for_cache
-        found = cache.get((key, step))
+        found = self._screen_for_cache.get((key, step))
         if found is None:
-            if len(cache) >= _SCREEN_CACHE_MAX:
-                cache.clear()
-            found = cache[(key, step)] = self.line_screen(candidates, length)
+            found = _remember(self._screen_for_cache, (key, step), self.line_screen(candidates, length))
         return found
 
     def let_through(self, scope: str, article: str, seen: dict[int, bool], lowered: str) -> _LetThrough:
@@ -187,13 +196,11 @@ class RuleSet:
         screens are)."""
         gated = self._gated.get(scope, ())
         failed = tuple(i for i, rule in gated if not rule.may_match(article, seen, lowered))
-        cache = self._let_through_cache
-        found = cache.get((scope, failed))
+        found = self._let_through_cache.get((scope, failed))
         if found is None:
-            if len(cache) >= _SCREEN_CACHE_MAX:
-                cache.clear()
             passed = tuple(r for r in self.by_scope(scope) if self.position[r.id] not in failed)
-            found = cache[(scope, failed)] = (passed, tuple(self.position[r.id] for r in passed))
+            passed_key = tuple(self.position[r.id] for r in passed)
+            found = _remember(self._let_through_cache, (scope, failed), (passed, passed_key))
         return found
 
     def needle_split(self, candidates: tuple[Rule, ...], key: tuple[int, ...]) -> _NeedleSplit:
@@ -202,18 +209,13 @@ class RuleSet:
         `candidates`. A rule with `requires_text` is one whose pattern opens with a scan
         (`.{0,120}` before a keyword): in a screen it is tried on every line, 10–20 µs a line,
         whereas a line without one of its strings cannot match it. Remembered by `key`."""
-        cache = self._needle_split_cache
-        found = cache.get(key)
+        found = self._needle_split_cache.get(key)
         if found is None:
-            if len(cache) >= _SCREEN_CACHE_MAX:
-                cache.clear()
             screened = tuple(r for r in candidates if not r.requires_text)
-            found = cache[key] = (
-                screened,
-                tuple(self.position[r.id] for r in screened),
-                tuple(r for r in candidates if r.requires_text),
-                {r.id: i for i, r in enumerate(candidates)},
-            )
+            needled = tuple(r for r in candidates if r.requires_text)
+            order = {r.id: i for i, r in enumerate(candidates)}
+            split = (screened, tuple(self.position[r.id] for r in screened), needled, order)
+            found = _remember(self._needle_split_cache, key, split)
         return found
 
     @cached_property
