@@ -48,7 +48,8 @@ if __name__ == "__main__":
 
 def instructions(tree: Path, raw: Path, records: int) -> int:
     """Instructions valgrind counts for the child over `records` records (0: the warm-up only)."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
+    # one BLAS thread: OpenBLAS's idle threads spin, and their instructions depend on timing
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
     proc = subprocess.run(
         ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
          sys.executable, "-c", CHILD, str(raw), str(records)],
