@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -28,7 +29,7 @@ from kliping.clean.site import line_keys
 from kliping.config import RunConfig
 from kliping.dataset import write_parquet
 from kliping.dates import find_text_date, parse_news_datetime, zone_offset
-from kliping.extract import RecordTimeout, extract, time_limit
+from kliping.extract import RecordTimeout, batch_time_limit, extract, time_limit
 from kliping.lang import classify_many as classify_langs
 from kliping.read import RawFile, ReadLimits, read_file
 from kliping.read.urls import registered_domain
@@ -196,10 +197,15 @@ def build_article(ex: Extracted, rules: RuleSet) -> Article | Reject:
     )
 
 
-def process_record(record: RawRecord, rules: RuleSet, timeout_s: float) -> Article | Reject:
-    """Extract and clean one record within its time limit; never raises on bad input."""
+def process_record(
+    record: RawRecord, rules: RuleSet, timeout_s: float, limit: AbstractContextManager[None] | None = None
+) -> Article | Reject:
+    """Extract and clean one record within its time limit; never raises on bad input.
+
+    `limit` is a batch's `batch_time_limit(timeout_s)`, reused record after record; without it
+    the record sets up a `time_limit` of its own."""
     try:
-        with time_limit(timeout_s):
+        with limit if limit is not None else time_limit(timeout_s):
             ex = extract(record)
             if isinstance(ex, Reject):
                 return ex
@@ -263,26 +269,28 @@ def process_batch(spec: BatchSpec) -> BatchSummary:
     articles: list[Article] = []
     rejects: list[Reject] = []
     per_file: list[tuple[str, str, int, int, int]] = []
-    for raw in spec.files:
-        n_rec = n_art = n_rej = 0
-        for item in read_file(raw, limits):
-            n_rec += 1
-            result = item if isinstance(item, Reject) else process_record(item, rules, cfg.record_timeout_s)
-            if isinstance(result, Reject):
-                rejects.append(result)
-                n_rej += 1
-                counts[f"reject.{result.reason.value}"] += 1
-            else:
-                articles.append(result)
-                n_art += 1
-                for removal in result.removed:
-                    counts[f"removed.{removal['rule']}"] += 1
-        per_file.append((raw.rel, raw.file_type, n_rec, n_art, n_rej))
-        counts["read.files"] += 1
-        counts["read.records"] += n_rec
-        counts[f"type.{raw.file_type}.records"] += n_rec
-        counts[f"type.{raw.file_type}.articles"] += n_art
-        counts[f"type.{raw.file_type}.rejects"] += n_rej
+    timeout_s = cfg.record_timeout_s
+    with batch_time_limit(timeout_s) as limit:
+        for raw in spec.files:
+            n_rec = n_art = n_rej = 0
+            for item in read_file(raw, limits):
+                n_rec += 1
+                result = item if isinstance(item, Reject) else process_record(item, rules, timeout_s, limit)
+                if isinstance(result, Reject):
+                    rejects.append(result)
+                    n_rej += 1
+                    counts[f"reject.{result.reason.value}"] += 1
+                else:
+                    articles.append(result)
+                    n_art += 1
+                    for removal in result.removed:
+                        counts[f"removed.{removal['rule']}"] += 1
+            per_file.append((raw.rel, raw.file_type, n_rec, n_art, n_rej))
+            counts["read.files"] += 1
+            counts["read.records"] += n_rec
+            counts[f"type.{raw.file_type}.records"] += n_rec
+            counts[f"type.{raw.file_type}.articles"] += n_art
+            counts[f"type.{raw.file_type}.rejects"] += n_rej
     for article, lang in zip(articles, detect_langs([a.text for a in articles]), strict=True):
         article.lang = lang
     counts["articles"] = len(articles)

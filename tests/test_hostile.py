@@ -12,6 +12,7 @@ import json
 import os
 import random
 import signal
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import get_context
@@ -28,7 +29,7 @@ from hypothesis import strategies as st
 
 from kliping.clean import RuleSet, load_rules
 from kliping.config import RunConfig
-from kliping.extract import MAX_TAG_ATTRIBUTES, page_url, published_meta, time_limit
+from kliping.extract import MAX_TAG_ATTRIBUTES, batch_time_limit, page_url, published_meta, time_limit
 from kliping.pipeline import BatchSpec, process_batch, process_record
 from kliping.read import ReadLimits, discover, read_file
 from kliping.read.decode import UndecodableError, decode_bytes
@@ -307,8 +308,41 @@ def test_read_at_most_reads_to_the_limit_and_one_byte_more(tmp_path: Path) -> No
     for size in (0, 1, 9, 10, 11, 50):
         path.write_bytes(bytes(range(size)))
         for expected in (0, 1, 5, 10, 11, 100):
-            with path.open("rb") as fh:
-                assert read_at_most(fh, 10, expected) == bytes(range(min(size, 11)))
+            assert read_at_most(path, 10, expected) == bytes(range(min(size, 11)))
+
+
+def test_read_at_most_reads_on_after_short_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read may return fewer bytes than asked for before the end of a file: it is asked again."""
+    from kliping.read import limits
+
+    real_read = os.read
+    calls = []
+
+    def dribble(fd: int, n: int) -> bytes:
+        calls.append(n)
+        return real_read(fd, min(n, 3))
+
+    monkeypatch.setattr(limits.os, "read", dribble)
+    path = tmp_path / "f"
+    for size in (0, 2, 7, 10, 11, 50):
+        path.write_bytes(bytes(range(size)))
+        for expected in (0, 4, 10, 100):
+            assert limits.read_at_most(path, 10, expected) == bytes(range(min(size, 11)))
+    assert max(calls) > 3  # the reads asked for more than they got
+
+
+def test_read_at_most_does_not_wait_on_a_fifo(tmp_path: Path) -> None:
+    """A file swapped for a named pipe after it was listed reads as empty at once, not as a run
+    that hangs waiting for a writer."""
+    from kliping.read.limits import read_at_most
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(read_at_most(fifo, 10, 5)), daemon=True)
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive() and got == [b""]
 
 
 def test_jsonl_lines_each_end_somewhere(raw: Path, rules: RuleSet) -> None:
@@ -548,6 +582,62 @@ def test_nested_time_limits_give_the_outer_one_back() -> None:
         time.sleep(5)
     assert type(caught.value).__name__ == "RecordTimeout"
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_batch_time_limit_stops_each_hanging_record_and_leaves_nothing_behind(
+    rules: RuleSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """process_batch's limit: SIGALRM's handler installed once for many records; each record
+    that hangs (even one swallowing the first RecordTimeout) is stopped, the others are not."""
+    handler_before = signal.getsignal(signal.SIGALRM)
+    real = trafilatura.bare_extraction
+    text = RawRecord("t.txt", None, InputKind.TEXT, text_page(105).encode())
+    with batch_time_limit(0.3) as limit:
+        assert signal.getsignal(signal.SIGALRM) != handler_before  # the batch owns the signal
+        results = []
+        for fake in (_sleep_extraction, _swallowing_extraction):
+            monkeypatch.setattr(trafilatura, "bare_extraction", fake)
+            started = time.perf_counter()
+            results.append(process_record(html_record(100), rules, 0.3, limit))
+            assert time.perf_counter() - started < HANG_GUARD_S
+        monkeypatch.setattr(trafilatura, "bare_extraction", real)
+        time.sleep(0.7)  # between records no timer runs: nothing is raised here
+        after = process_record(text, rules, 0.3, limit)
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    for result in results:
+        assert_reject(result, RejectReason.TIMEOUT, "0.3 s")
+    assert_article(after, "Café")
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) == handler_before
+
+
+def test_a_batch_time_limit_inside_another_limit_gives_it_back() -> None:
+    # the batch cannot own SIGALRM while an enclosing timer runs: each record gets a time_limit
+    with pytest.raises(BaseException) as caught, time_limit(0.4):
+        with batch_time_limit(5) as limit:
+            with limit:
+                pass
+            with limit:
+                pass
+        time.sleep(5)
+    assert type(caught.value).__name__ == "RecordTimeout"
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_batch_time_limit_in_a_worker_thread(rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(trafilatura, "bare_extraction", _busy_extraction)
+
+    def in_thread() -> tuple[Any, Any, Any]:
+        with batch_time_limit(0.3) as limit:
+            results = [process_record(html_record(106 + i), rules, 0.3, limit) for i in range(2)]
+        return results[0], results[1], signal.getsignal(signal.SIGALRM)
+
+    handler_before = signal.getsignal(signal.SIGALRM)
+    with ThreadPoolExecutor(1) as pool:
+        first, second, handler = pool.submit(in_thread).result(timeout=60)
+    assert_reject(first, RejectReason.TIMEOUT, "0.3 s")
+    assert_reject(second, RejectReason.TIMEOUT, "0.3 s")
+    assert handler == handler_before
 
 
 def _busy_extraction(*args: Any, **kwargs: Any) -> Any:

@@ -61,8 +61,7 @@ def read_sidecar(path: str | os.PathLike[str], root: str | os.PathLike[str] | No
     if not stat.S_ISREG(st.st_mode):
         return None
     try:
-        with open(side, "rb") as fh:
-            raw = read_at_most(fh, MAX_SIDECAR_BYTES, st.st_size)
+        raw = read_at_most(side, MAX_SIDECAR_BYTES, st.st_size)
     except OSError as exc:
         raise SidecarError(f"sidecar {name} unreadable: {exc.strerror or exc}") from exc
     if len(raw) > MAX_SIDECAR_BYTES:

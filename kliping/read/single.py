@@ -42,9 +42,8 @@ def read_payload(raw: RawFile, limits: ReadLimits) -> bytes | Reject:
                     f"{raw.size} bytes, limit {limits.max_record_bytes}",
                     _file_sha256(raw),
                 )
-            with open(raw.location, "rb") as plain:
-                # Bounded: the file may have grown since it was listed.
-                data = read_at_most(plain, limits.max_record_bytes, raw.size)
+            # Bounded: the file may have grown since it was listed.
+            data = read_at_most(raw.location, limits.max_record_bytes, raw.size)
             if len(data) > limits.max_record_bytes:
                 return reject(
                     RejectReason.TOO_LARGE,
