@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kliping.clean import RuleSet, clean_lines, load_rules
@@ -245,6 +245,32 @@ def test_trusted_urls_are_http_and_have_a_domain_lookup(text: str) -> None:
         assert_storable(url)
         domain = registered_domain(url)
         assert domain is None or isinstance(domain, str)
+
+
+URL_PIECES = st.sampled_from(
+    ["/", "?", "#", "@", ":", "[", "]", "[::1]", ".", "-", "a", "Kabar", "co.id", "80", "99999", " ", "\t",
+     "\n", "%20", "\\", "é", "\u3002", "\x00", "\x7f", "~", "'", "<"]
+)  # fmt: skip
+URLISH = st.tuples(
+    st.sampled_from(["http", "https", "HTTP", "ftp", "", " http"]),
+    st.sampled_from(["://", "://", ":/", ":"]),
+    st.one_of(st.text("aZ09.-", max_size=5), st.lists(URL_PIECES, max_size=4).map("".join)),
+    st.sampled_from(["", "", ":", ":80", ":8x", ":99999"]),
+    st.lists(URL_PIECES, max_size=5).map("".join),
+).map("".join)
+
+
+@settings(PROPS, max_examples=500)
+@given(text=st.one_of(TEXT, URLISH))
+@example("http://a/ b")
+@example("http://a@b/")
+@example("http://[x/")
+@example("http://:80/")
+def test_plain_urls_are_trusted_as_urlsplit_trusts_them(text: str) -> None:
+    """trusted_url's pattern for plain URLs decides as the urlsplit path would."""
+    from kliping.read.urls import _trusted_url_slowly
+
+    assert trusted_url(text) == _trusted_url_slowly(text)
 
 
 @PROPS

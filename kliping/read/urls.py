@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,11 +16,24 @@ _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 MAX_URL_CHARS = 8192
 
 
+# An http(s) URL whose host is ASCII letters, digits, dots and hyphens (with an optional port),
+# the rest printable ASCII without spaces: one `urlsplit` would accept with a host. Decided by
+# this pattern alone, such a URL (nearly every scraper's) costs 1 µs instead of 7.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
+
+
 def trusted_url(value: Any) -> str | None:
     """A URL is trusted as source_url only when it is an absolute http(s) URL with a host,
     no whitespace and nothing unprintable in it (control characters, lone surrogates)."""
     if not isinstance(value, str):
         return None
+    if len(value) <= MAX_URL_CHARS and _PLAIN_URL.fullmatch(value):
+        return value
+    return _trusted_url_slowly(value)
+
+
+def _trusted_url_slowly(value: str) -> str | None:
+    """`trusted_url` for a URL `_PLAIN_URL` does not match: by `urlsplit`."""
     value = value.strip()
     if not value or len(value) > MAX_URL_CHARS or not value.isprintable():
         return None
