@@ -247,6 +247,23 @@ def test_trusted_urls_are_http_and_have_a_domain_lookup(text: str) -> None:
         assert domain is None or isinstance(domain, str)
 
 
+NAME_PIECES = st.sampled_from(
+    [".", "html", "HTM", "htm", "gz", "Gz", "warc", "jsonl", "txt", "a", "meta", "json", "tar", "é", "\udcff"]
+)
+
+
+@PROPS
+@given(name=st.one_of(TEXT, st.lists(NAME_PIECES, max_size=6).map("".join)))
+@example("x.warc.gz")
+@example(".html")
+def test_classify_by_last_suffix_is_trying_every_suffix(name: str) -> None:
+    """classify's lookup by the last suffix agrees with trying the suffixes longest first."""
+    from kliping.read.files import SUFFIX_TYPES, classify
+
+    expected = next(((t, sfx.endswith(".gz")) for sfx, t in SUFFIX_TYPES if name.lower().endswith(sfx)), None)
+    assert classify(name) == expected
+
+
 URL_PIECES = st.sampled_from(
     ["/", "?", "#", "@", ":", "[", "]", "[::1]", ".", "-", "a", "Kabar", "co.id", "80", "99999", " ", "\t",
      "\n", "%20", "\\", "é", "\u3002", "\x00", "\x7f", "~", "'", "<"]

@@ -54,22 +54,29 @@ class RawFile:
         return Path(self.location)
 
 
-_ALL_SUFFIXES = tuple(suffix for suffix, _ in SUFFIX_TYPES)
+# Each suffix's last part ("gz", "html", ...) → the suffixes ending in it, longest first.
+_BY_LAST_PART: dict[str, tuple[tuple[str, str, bool], ...]] = {}
+for _suffix, _type in SUFFIX_TYPES:
+    _BY_LAST_PART.setdefault(_suffix.rsplit(".", 1)[1], ())
+    _BY_LAST_PART[_suffix.rsplit(".", 1)[1]] += ((_suffix, _type, _suffix.endswith(".gz")),)
 
 
 def classify(name: str) -> tuple[str, bool] | None:
-    """(file type, gzipped) for a raw file name, or None for files kliping does not read."""
+    """(file type, gzipped) for a raw file name, or None for files kliping does not read.
+
+    Looked up by the name's last suffix: a folder of 100,000 records holds 200,000 names
+    (sidecars too), and trying every suffix in turn took 0.4 s of each run's plan."""
     lower = name.lower()
-    if not lower.endswith(_ALL_SUFFIXES):  # one call for the many files that are not raw input
-        return None
-    for suffix, file_type in SUFFIX_TYPES:
+    for suffix, file_type, gzipped in _BY_LAST_PART.get(lower.rpartition(".")[2], ()):
         if lower.endswith(suffix):
-            return file_type, suffix.endswith(".gz")
+            return file_type, gzipped
     return None
 
 
 def printable_path(path: str | os.PathLike[str]) -> str:
     """A path as valid Unicode: bytes of the name that are not UTF-8 become `\\xNN`."""
+    if isinstance(path, str) and path.isascii():  # bytes that are not UTF-8 are non-ASCII surrogates
+        return path
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
@@ -134,6 +141,7 @@ def discover(raw_dir: Path, ignored: Ignored | None = None) -> Iterator[RawFile]
         here = Path(dirpath)
         inside = os.path.relpath(dirpath, root_text).replace(os.sep, "/")
         prefix = "" if dirpath == root_text else inside + "/"
+        base = dirpath if dirpath.endswith(os.sep) else dirpath + os.sep  # os.path.join, per folder
         # os.walk lists a symlink to a directory with the directories and does not follow it;
         # one named like a raw file is reported, not silently passed over.
         links = [d for d in dirnames if (here / d).is_symlink()]
@@ -146,7 +154,7 @@ def discover(raw_dir: Path, ignored: Ignored | None = None) -> Iterator[RawFile]
                 if ignored is not None:
                     ignored.count += 1
                 continue
-            location = os.path.join(dirpath, name)
+            location = base + name
             rel = printable_path(prefix + name)
             try:
                 plain = os.lstat(location)
