@@ -80,7 +80,7 @@ def map_batches(plan: RunPlan, plan_file: str) -> str:
     folder = Path(plan_file).parent
     files = [str(folder / batch_file_name(spec.index)) for spec in plan.batches]
     futures = batch_task.map(files, [spec.index for spec in plan.batches])
-    preload_for_commit(plan.config)
+    preload_for_commit(plan.config, plan.out_dir)
     summaries = [_settle(spec, future) for spec, future in zip(plan.batches, futures, strict=True)]
     return save(plan, summaries, "summaries.pickle", keep=True)
 

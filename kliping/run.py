@@ -216,14 +216,34 @@ def _read_rows(paths: list[str], columns: list[str], doc_ids: Iterable[str]) -> 
             start += size
 
 
-def preload_for_commit(config: RunConfig) -> None:
+# The history `preload_for_commit` loaded, by (snapshot, num_perm): at most one, taken (and
+# the memory emptied) by the next commit in this process.
+_preloaded: dict[tuple[str, int], History] = {}
+
+
+def preload_for_commit(config: RunConfig, out_dir: str | Path | None = None) -> None:
     """Ready what the commit needs while the workers run the batches: the compiled rules
-    (0.2 s), and pandas, which pyarrow imports on its first conversion of Python values
-    (0.5 s; the commit's first `pa.array` would otherwise wait for it). A pack that fails
-    here fails the commit later, as it would have without this."""
+    (0.2 s), pandas, which pyarrow imports on its first conversion of Python values (0.5 s;
+    the commit's first `pa.array` would otherwise wait for it), and with `out_dir` the history
+    of the output's current snapshot (2 s at 100,000 articles: a fifth of a run that adds 1%).
+    The run holds the output's lock, so that snapshot is still the current one when it commits.
+    What fails here fails the commit later, as it would have without this."""
     with contextlib.suppress(Exception):
         load_rules(config.rule_packs)
     pa.array([0])
+    _preloaded.clear()
+    if out_dir is not None:
+        with contextlib.suppress(Exception):
+            previous = OutputStore(Path(out_dir)).current()
+            if previous is not None:
+                _preloaded[(str(previous), config.num_perm)] = History.load(previous, config.num_perm)
+
+
+def _history_at(previous: Path | None, num_perm: int) -> History:
+    """The history of snapshot `previous`: the one preloaded for it, else loaded now."""
+    found = _preloaded.pop((str(previous), num_perm), None) if previous is not None else None
+    _preloaded.clear()
+    return found if found is not None else History.load(previous, num_perm)
 
 
 def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
@@ -231,7 +251,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     cfg = plan.config
     store = OutputStore(Path(plan.out_dir))
     previous = store.current()
-    history = History.load(previous, cfg.num_perm)
+    history = _history_at(previous, cfg.num_perm)
     counts: Counter[str] = Counter()
     per_file: list[tuple[str, str, int, int, int]] = []
     for s in summaries:
@@ -799,7 +819,7 @@ def run_local(
         summaries = []
         with run_pool(config.workers, config.rule_packs) as pool:
             futures = [pool.submit(process_batch, b) for b in plan.batches]
-            preload_for_commit(config)
+            preload_for_commit(config, out_dir)
             for spec, future in zip(plan.batches, futures, strict=True):
                 try:
                     summaries.append(future.result())

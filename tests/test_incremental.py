@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +167,41 @@ def test_changed_shingle_size_resigns_history(tmp_path: Path, rng: random.Random
         "docs-000000.parquet",
         "docs-000002.parquet",
     ]
+
+
+def test_the_commit_takes_the_history_loaded_while_the_workers_ran(
+    tmp_path: Path, rng: random.Random, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run_local loads the current snapshot's history while the batches run; the commit uses it
+    (not loading it twice) and gives the same rows as a commit that loads it itself."""
+    from kliping import run
+    from kliping.syndication.index import History
+
+    body = article_body(rng, 9)
+    raw = tmp_path / "raw-a"
+    raw.mkdir()
+    add_copy(raw, "a.txt", body, OUTLETS[0], rng, "2024-10-26T00:00:00Z")
+    (raw / "other.txt").write_text("\n\n".join(article_body(rng, 5)))
+    shutil.copytree(raw, tmp_path / "raw-b")
+    for name in ("a", "b"):
+        run_local(tmp_path / f"raw-{name}", tmp_path / f"out-{name}", CFG)
+        add_original(tmp_path / f"raw-{name}", "wire.jsonl", body, "2024-10-24T00:00:00+00:00")
+    loads: list[Path | None] = []
+    real = History.load.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[History], snapshot: Path | None, num_perm: int) -> History:
+        loads.append(snapshot)
+        result: History = real(cls, snapshot, num_perm)
+        return result
+
+    monkeypatch.setattr(History, "load", classmethod(counted))
+    run_local(tmp_path / "raw-a", tmp_path / "out-a", RunConfig(workers=2))
+    assert len(loads) == 1 and not run._preloaded  # preloaded once, taken by the commit
+
+    # a history preloaded for another output is not used, nor kept
+    run.preload_for_commit(CFG, tmp_path / "out-a")
+    assert len(loads) == 2 and run._preloaded
+    run_local(tmp_path / "raw-b", tmp_path / "out-b", CFG)
+    assert len(loads) == 3 and not run._preloaded
+    columns = ["source_path", "cluster_id", "canonical_id", "is_canonical", "similarity", "text"]
+    pd.testing.assert_frame_equal(rows(tmp_path / "out-a")[columns], rows(tmp_path / "out-b")[columns])
