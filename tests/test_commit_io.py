@@ -148,3 +148,70 @@ def test_datetimes_equal_to_pylist() -> None:
         naive = [v.replace(tzinfo=None) if v else None for v in values[:3]]
         column = pa.array(values[:3] if other.tz else naive, other)
         assert datetimes(column) == column.to_pylist()
+
+
+def _text_corpus(raw: Path, n: int) -> None:
+    from corpus import OUTLET_STYLES, article_body, outlet_copy
+
+    rng = random.Random(11)
+    raw.mkdir()
+    bodies = [article_body(rng, 6) for _ in range(n // 2)]
+    outlets = sorted(OUTLET_STYLES)
+    for i in range(n):  # every story twice: clusters, so that the cluster columns vary
+        text = outlet_copy(bodies[i % len(bodies)], outlets[i % len(outlets)], rng, cut=1, edits=0.02)
+        (raw / f"a{i:03d}.txt").write_text(text, encoding="utf-8")
+
+
+def test_articles_written_a_group_at_a_time_on_a_thread_equal_one_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit writes a row group while it gathers the next: the same rows, in the same
+    order, as with one group and one part file, each part and group of its size."""
+    from kliping.config import RunConfig
+
+    raw = tmp_path / "raw"
+    _text_corpus(raw, 24)
+    run_module.run_local(raw, tmp_path / "whole", RunConfig(workers=0))
+    monkeypatch.setattr(run_module, "ROWS_PER_GROUP", 3)
+    monkeypatch.setattr(run_module, "ROWS_PER_PART", 7)
+    # staged batches of 3 rows: a group each; a part is closed once it holds 7 rows or more
+    run_module.run_local(raw, tmp_path / "pieces", RunConfig(workers=0, batch_size=3))
+    whole = sorted((tmp_path / "whole" / "current" / "articles").glob("*.parquet"))
+    pieces = sorted((tmp_path / "pieces" / "current" / "articles").glob("*.parquet"))
+    assert len(whole) == 1
+    metas = [pq.ParquetFile(part).metadata for part in pieces]
+    assert [m.num_rows for m in metas] == [9, 9, 6]
+    assert all(m.row_group(i).num_rows == 3 for m in metas for i in range(m.num_row_groups))
+    skip = ["flow_run_id", "processed_at"]
+    one = read_parquet(whole[0]).drop_columns(skip)
+    many = pa.concat_tables([read_parquet(p) for p in pieces]).drop_columns(skip)
+    assert one.num_rows == 24 and many.equals(one)
+    assert sum(1 for v in one.column("cluster_size").to_pylist() if v and v > 1) >= 2
+
+
+def test_a_failed_group_write_fails_the_commit_and_leaves_the_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kliping.config import RunConfig
+    from kliping.dataset import ParquetStream
+
+    raw = tmp_path / "raw"
+    _text_corpus(raw, 12)
+    out = tmp_path / "out"
+    monkeypatch.setattr(run_module, "ROWS_PER_GROUP", 3)
+    real = ParquetStream.write
+    calls = []
+
+    def failing(self: ParquetStream, table: pa.Table) -> None:
+        calls.append(table.num_rows)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(self, table)
+
+    monkeypatch.setattr(ParquetStream, "write", failing)
+    with pytest.raises(OSError, match="No space left"):
+        run_module.run_local(raw, out, RunConfig(workers=0, batch_size=3))
+    assert not (out / "current").exists()
+    monkeypatch.setattr(ParquetStream, "write", real)
+    summary = run_module.run_local(raw, out, RunConfig(workers=0))  # the next run starts clean
+    assert summary.committed and summary.count("commit.articles_written") == 12
