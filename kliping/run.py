@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -223,6 +223,27 @@ def _read_rows(paths: list[str], columns: list[str], doc_ids: Iterable[str]) -> 
 _preloaded: dict[tuple[str, int], History] = {}
 
 
+_END = object()
+
+
+def _read_ahead(tables: Iterator[pa.Table]) -> Generator[pa.Table, None, None]:
+    """The tables of `tables`, the next one read on a thread while the caller works on this one
+    (Arrow decodes without the GIL): the commit reads texts back for the shingles it compares
+    while its second core is idle. The thread gives back what its allocator kept of each table
+    it read (see `_write_group`)."""
+
+    def read_next() -> object:
+        item = next(tables, _END)
+        release_unused()
+        return item
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kliping-read") as reader:
+        ahead = reader.submit(read_next)
+        while (item := ahead.result()) is not _END:
+            ahead = reader.submit(read_next)
+            yield cast(pa.Table, item)
+
+
 def preload_for_commit(config: RunConfig, out_dir: str | Path | None = None) -> None:
     """Ready what the commit needs while the workers run the batches: the compiled rules
     (0.2 s), pandas, which pyarrow imports on its first conversion of Python values (0.5 s;
@@ -305,7 +326,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
 
     def shingles_of(ids: list[str]) -> dict[str, U32Array]:
         missing = [d for d in ids if d not in shingle_memo]
-        for batch in _read_rows(staged_articles + article_files, ["doc_id", "text"], missing):
+        for batch in _read_ahead(_read_rows(staged_articles + article_files, ["doc_id", "text"], missing)):
             texts = batch.column("text").to_pylist()
             sets = shingle_sets_many(texts, cfg.shingle_size)
             shingle_memo.update(zip(batch.column("doc_id").to_pylist(), sets, strict=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -215,3 +216,22 @@ def test_a_failed_group_write_fails_the_commit_and_leaves_the_dataset(
     monkeypatch.setattr(ParquetStream, "write", real)
     summary = run_module.run_local(raw, out, RunConfig(workers=0))  # the next run starts clean
     assert summary.committed and summary.count("commit.articles_written") == 12
+
+
+def test_read_ahead_gives_every_table_in_order_and_what_the_reading_raised(tmp_path: Path) -> None:
+    paths, ids = staged(tmp_path, np.random.default_rng(6))
+    tables = list(run_module._read_ahead(run_module._read_rows(paths, ["doc_id"], ids)))
+    assert [d for t in tables for d in t.column("doc_id").to_pylist()] == ids
+
+    def broken() -> Iterator[pa.Table]:
+        yield pa.table({"x": [1]})
+        raise OSError(5, "Input/output error")
+
+    got = []
+    with pytest.raises(OSError, match="Input/output"):
+        for table in run_module._read_ahead(broken()):
+            got.append(table)
+    assert len(got) == 1
+    early = run_module._read_ahead(run_module._read_rows(paths, ["doc_id"], ids))
+    assert next(early).num_rows > 0
+    early.close()  # a caller that stops early: the table read ahead is dropped, nothing hangs
