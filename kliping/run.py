@@ -218,11 +218,6 @@ def _read_rows(paths: list[str], columns: list[str], doc_ids: Iterable[str]) -> 
             start += size
 
 
-# The history `preload_for_commit` loaded, by (snapshot, num_perm): at most one, taken (and
-# the memory emptied) by the next commit in this process.
-_preloaded: dict[tuple[str, int], History] = {}
-
-
 _END = object()
 
 
@@ -242,6 +237,11 @@ def _read_ahead(tables: Iterator[pa.Table]) -> Generator[pa.Table, None, None]:
         while (item := ahead.result()) is not _END:
             ahead = reader.submit(read_next)
             yield cast(pa.Table, item)
+
+
+# The history `preload_for_commit` loaded, by (snapshot, num_perm): at most one, taken (and
+# the memory emptied) by the next commit in this process.
+_preloaded: dict[tuple[str, int], History] = {}
 
 
 def preload_for_commit(config: RunConfig, out_dir: str | Path | None = None) -> None:

@@ -27,8 +27,8 @@ def read_at_most(path: str | os.PathLike[str], limit: int, expected: int) -> byt
     temporaries have moved its threshold for mapping (50 µs a record, measured). The file is read
     with `os.read` on a descriptor: `open()`'s buffered reader costs an `isatty` ioctl, an
     `lseek` and its objects, 22 against 10 µs a small file. O_NONBLOCK: a file swapped for a FIFO
-    since it was listed fails (BlockingIOError, an OSError) instead of waiting for a writer.
-    OSError when the file cannot be opened or read."""
+    since it was listed reads as empty (or, with a writer, as what it holds) instead of waiting
+    for a writer. OSError when the file cannot be opened or read."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     try:
         first = min(max(expected, 0), limit) + 1
