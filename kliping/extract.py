@@ -72,6 +72,39 @@ class RecordTimeout(BaseException):
     """
 
 
+class _SignalClock:
+    """SIGALRM's timer for one piece of work at a time, in the main thread: `handle` is the
+    handler to install, and each `with clock:` sets the timer and clears it. `time_limit` uses
+    one for its work; `batch_time_limit` installs `handle` once and reuses the clock record
+    after record (installing and restoring the handler for every record, two `signal.signal`
+    calls with their enum conversions and two system calls, was about 1% of a text record's
+    instructions in a worker). `outer` is the timer that was running when it was last set.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.interval = min(seconds, 1.0)
+        self.armed = False
+        self.outer: tuple[float, float] = (0.0, 0.0)
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.armed:
+            raise RecordTimeout
+
+    def __enter__(self) -> None:
+        self.armed = True
+        self.outer = signal.setitimer(signal.ITIMER_REAL, self.seconds, self.interval)
+
+    def __exit__(self, *exc: object) -> None:
+        # A RecordTimeout can still be raised here, before the timer is off: take it and retry.
+        while self.armed:
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                self.armed = False
+            except RecordTimeout:
+                continue
+
+
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Interrupt the enclosed work with RecordTimeout after `seconds` (None or 0: no limit).
@@ -94,62 +127,19 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         with _thread_time_limit(seconds):
             yield
         return
-    armed = True
-
-    def _raise(signum: int, frame: Any) -> None:
-        if armed:
-            raise RecordTimeout
-
+    clock = _SignalClock(seconds)
+    clock.armed = True  # an alarm once the handler is in is this limit's
     started = time.monotonic()
-    outer_delay, outer_interval = 0.0, 0.0
-    previous = signal.signal(signal.SIGALRM, _raise)
+    previous = signal.signal(signal.SIGALRM, clock.handle)
     try:
-        outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, 1.0))
-        yield
+        with clock:
+            yield
     finally:
-        # A RecordTimeout can still be raised here, before the timer is off: take it and retry.
-        while armed:
-            try:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                armed = False
-            except RecordTimeout:
-                continue
         signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+        outer_delay, outer_interval = clock.outer
         if outer_delay > 0:  # an enclosing timer: give it back what is left of it
             left = max(outer_delay - (time.monotonic() - started), 1e-3)
             signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
-
-
-class _SignalClock:
-    """The per-record limit of `batch_time_limit` in the main thread: the SIGALRM handler is
-    installed once for the batch, and a record only sets and clears the timer.
-
-    `time_limit` installs and restores the handler for every record: two `signal.signal` calls
-    (with their enum conversions) and two system calls a record, about 1% of a text record's
-    instructions in a worker.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.interval = min(seconds, 1.0)
-        self.armed = False
-
-    def handle(self, signum: int, frame: Any) -> None:
-        if self.armed:
-            raise RecordTimeout
-
-    def __enter__(self) -> None:
-        self.armed = True
-        signal.setitimer(signal.ITIMER_REAL, self.seconds, self.interval)
-
-    def __exit__(self, *exc: object) -> None:
-        # A RecordTimeout can still be raised here, before the timer is off: take it and retry.
-        while self.armed:
-            try:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                self.armed = False
-            except RecordTimeout:
-                continue
 
 
 class _EachRecord:

@@ -653,7 +653,6 @@ def _write_group(stream: ParquetStream, table: pa.Table) -> None:
     took: Arrow's mimalloc keeps a heap per thread, which a release on another thread leaves
     alone (20 MB more at the commit's peak)."""
     stream.write(table)
-    del table
     release_unused()
 
 
