@@ -291,6 +291,87 @@ def test_plausible_keeps_every_candidate_that_reaches_the_threshold(rng: random.
         assert {tuple(p) for p in screened.tolist()} == kept
 
 
+def _near_copies(rng: random.Random, n_bodies: int = 40) -> tuple[list[np.ndarray], np.ndarray]:
+    """Shingle sets and signatures of bodies from shared sentences, each with altered copies."""
+    texts: list[str] = []
+    pool = [sentence(rng) for _ in range(60)]
+    for _ in range(n_bodies):
+        body = [" ".join(rng.choice(pool) for _ in range(3)) for _ in range(6)]
+        texts.append(" ".join(body))
+        for keep in (6, 4, 3):
+            words = " ".join(body[:keep]).split()
+            texts.append(" ".join(w if rng.random() > 0.05 else "ganti" for w in words))
+    sets = [shingle_hashes(t) for t in texts]
+    return sets, signatures(sets)
+
+
+def test_screening_on_a_helper_thread_keeps_the_same_pairs(
+    rng: random.Random, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From SCREEN_THREAD_MIN_DOCS on, bands are screened on a second thread while the next
+    are made: the pairs are those of screening in turn, for a first run and for a few queries,
+    and the helper thread did the screening."""
+    import threading
+
+    from kliping.syndication import clusters
+
+    _, sigs = _near_copies(rng)
+    everyone = np.ones(len(sigs), dtype=bool)
+    some = np.zeros(len(sigs), dtype=bool)
+    some[::5] = True
+    screeners: set[str] = set()
+    real = clusters.plausible_into
+
+    def spy(*args: Any) -> None:
+        screeners.add(threading.current_thread().name)
+        real(*args)
+
+    monkeypatch.setattr(clusters, "plausible_into", spy)
+    for query in (everyone, some):
+        monkeypatch.setattr(clusters, "SCREEN_THREAD_MIN_DOCS", len(sigs) + 1)
+        alone = clusters.candidate_rows(sigs, query, 0.4, screen=True)
+        assert screeners == {threading.current_thread().name}
+        monkeypatch.setattr(clusters, "SCREEN_THREAD_MIN_DOCS", 1)
+        screeners.clear()
+        helped = clusters.candidate_rows(sigs, query, 0.4, screen=True)
+        assert np.array_equal(helped, alone) and len(alone) > 0
+        assert screeners and threading.current_thread().name not in screeners
+        screeners.clear()
+
+
+def test_screening_error_on_the_helper_thread_is_raised(
+    monkeypatch: pytest.MonkeyPatch, rng: random.Random
+) -> None:
+    from kliping.syndication import clusters
+
+    _, sigs = _near_copies(rng, 10)
+
+    def broken(*args: Any) -> None:
+        raise MemoryError("screening")
+
+    monkeypatch.setattr(clusters, "plausible_into", broken)
+    monkeypatch.setattr(clusters, "SCREEN_THREAD_MIN_DOCS", 1)
+    with pytest.raises(MemoryError, match="screening"):
+        clusters.candidate_rows(sigs, np.ones(len(sigs), dtype=bool), 0.4, screen=True)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 4096])
+def test_plausible_in_blocks_of_any_size_counts_every_agreement(rows: int, rng: random.Random) -> None:
+    """`plausible_into` compares pairs a scratch block at a time: any block size keeps the pairs
+    whose signatures agree in enough places, counted plainly."""
+    from kliping.syndication.clusters import PlausibleScratch, low_bytes, plausible_into
+
+    _, sigs = _near_copies(rng, 10)
+    pairs = np.array([(i, j) for i in range(len(sigs)) for j in range(i + 1, len(sigs))])
+    need = (0.4 - 0.2) * 128
+    plain = (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).sum(axis=1) >= need
+    for low in (None, low_bytes(sigs)):
+        keep = np.empty(len(pairs), dtype=bool)
+        left, right = pairs[:, 0].copy(), pairs[:, 1].copy()
+        plausible_into(keep, sigs, left, right, 0.4, low, PlausibleScratch(128, rows))
+        assert np.array_equal(keep, plain) and 0 < plain.sum() < len(pairs)
+
+
 def test_candidates_after_change_equal_a_new_search(rng: random.Random) -> None:
     """After some query documents are signed again (site lines stripped), keeping the pairs
     of unchanged documents and searching only from the changed ones finds the same pairs."""

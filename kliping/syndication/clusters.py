@@ -11,9 +11,12 @@ merge strangers.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -140,6 +143,7 @@ _BAND_MULT = np.uint64(0x9E3779B97F4A7C15)
 PLAUSIBLE_MARGIN = 0.2
 PLAUSIBLE_ERRORS = 4.5
 _PAIR_CHUNK = 20_000
+_SCRATCH_ROWS = 4_096  # pairs compared at once: 3.5 MB of working arrays at 128 values
 
 
 def _band_key(signatures: np.ndarray, band: int, rows: int) -> np.ndarray:
@@ -182,7 +186,12 @@ def candidate_rows(
     Every pair is made in NumPy: most shared bands are two documents that meet by chance, and
     larger groups are expanded with ragged ranges, no Python loop. With `screen`, each band's pairs go
     through `plausible` at once, so that the strangers meeting by chance (their number grows
-    with the square of the documents) are never all held together."""
+    with the square of the documents) are never all held together.
+
+    The screening is NumPy gathering and comparing, which runs without the GIL: from
+    SCREEN_THREAD_MIN_DOCS documents on, a band's pairs are screened on a second thread while
+    the next band's are made (100,000 generated articles: 3.9 → 2.3 s on 2 cores, same pairs).
+    """
     none = np.empty((0, 2), dtype=np.int64)
     n = signatures.shape[0]
     if n == 0 or not is_query.any():
@@ -190,49 +199,108 @@ def candidate_rows(
     bands, rows = lsh_params(threshold, signatures.shape[1])
     usable = ~np.all(signatures == MAX_HASH, axis=1)
     query = is_query & usable
-    codes: list[np.ndarray] = []  # pair i < j as i * n + j
     low = low_bytes(signatures) if screen else None
     everyone = bool(is_query.all())
-    for b in range(bands):
+
+    def band_pairs(b: int) -> np.ndarray | None:
+        """The band's candidate pairs as codes i * n + j (i < j), sorted; None for none."""
         keys = _band_key(signatures, b, rows)
         if everyone:  # a first run: every document is new, no key needs looking up
             hits = np.flatnonzero(usable)
         else:
             wanted = unique_sorted(keys[query])
             if wanted.size == 0:
-                continue
+                return None
             pos = np.minimum(np.searchsorted(wanted, keys), wanted.size - 1)
             hits = np.flatnonzero((wanted[pos] == keys) & usable)
         if hits.size < 2:
-            continue
-        order = hits[np.argsort(keys[hits])]  # any order within a group: its pairs are sorted after
-        sorted_keys = keys[order]
-        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        sizes = np.diff(np.r_[starts, order.size])
-        two = starts[sizes == 2]
-        first, second = order[two], order[two + 1]
+            return None
+        return _shared_key_pairs(keys, hits, None if everyone else query, n)
+
+    scratch = PlausibleScratch.for_width(signatures.shape[1])
+
+    def screening(codes: np.ndarray, run: Callable[..., Future[None]]) -> _Screening:
+        keep = np.empty(codes.size, dtype=bool)
+        args = (keep, signatures, codes // n, codes % n, threshold, low, scratch)
+        return _Screening(codes, keep, run(plausible_into, *args))
+
+    found: list[np.ndarray] = []
+    if screen and n >= SCREEN_THREAD_MIN_DOCS:
+        # a band's pairs are screened on a second thread while the next band's are made
+        with ThreadPoolExecutor(1, thread_name_prefix="kliping-lsh") as helper:
+            pending: deque[_Screening] = deque()
+            for b in range(bands):
+                if (codes := band_pairs(b)) is not None:
+                    pending.append(screening(codes, helper.submit))
+                    del codes
+                if len(pending) > 1:  # one band waits for its screening at most: bounded memory
+                    found.append(pending.popleft().kept())
+            found.extend(p.kept() for p in pending)
+    else:
+        for b in range(bands):
+            if (codes := band_pairs(b)) is not None:
+                found.append(screening(codes, _done).kept() if screen else codes)
+    if not found:
+        return none
+    unique = unique_sorted(np.concatenate(found))
+    return np.stack([unique // n, unique % n], axis=1)
+
+
+@dataclass(frozen=True)
+class _Screening:
+    """A band's pairs (as codes) on their way through `plausible_into`."""
+
+    codes: np.ndarray
+    keep: np.ndarray
+    done: Future[None]
+
+    def kept(self) -> np.ndarray:
+        self.done.result()  # its error, raised here
+        out: np.ndarray = self.codes[self.keep]
+        return out
+
+
+def _done(fn: Callable[..., None], *args: Any) -> Future[None]:
+    """`fn(*args)` run now, as a finished Future (the screening without a helper thread)."""
+    future: Future[None] = Future()
+    fn(*args)
+    future.set_result(None)
+    return future
+
+
+# Below this many documents the screening is too quick for a second thread to pay
+SCREEN_THREAD_MIN_DOCS = 20_000
+
+
+def _shared_key_pairs(keys: np.ndarray, hits: np.ndarray, query: np.ndarray | None, n: int) -> np.ndarray:
+    """Every pair of rows `hits` with equal `keys`, at least one of them a `query` row (None:
+    all are), as sorted codes i * n + j (i < j). Its own function so that the groups and
+    ranges it builds (several times the pairs' memory) are freed before the pairs are screened,
+    with one band on each thread."""
+    order = hits[np.argsort(keys[hits])]  # any order within a group: its pairs are sorted after
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    del sorted_keys
+    sizes = np.diff(np.r_[starts, order.size])
+    two = starts[sizes == 2]
+    first, second = order[two], order[two + 1]
+    if query is not None:
         mine = query[first] | query[second]
-        lo, hi = np.minimum(first[mine], second[mine]), np.maximum(first[mine], second[mine])
-        band = [lo.astype(np.int64) * n + hi]
-        big = sizes > 2
-        if big.any():  # every pair within each larger group, still in NumPy
-            group_start, group_size = starts[big], sizes[big]
-            member = np.repeat(group_start, group_size) + _ragged_arange(group_size)
-            after = np.repeat(group_start + group_size, group_size) - member - 1
-            first = np.repeat(member, after)
-            a, o = order[first], order[first + 1 + _ragged_arange(after)]
+        first, second = first[mine], second[mine]
+    band = [np.minimum(first, second).astype(np.int64) * n + np.maximum(first, second)]
+    big = sizes > 2
+    if big.any():  # every pair within each larger group, still in NumPy
+        group_start, group_size = starts[big], sizes[big]
+        member = np.repeat(group_start, group_size) + _ragged_arange(group_size)
+        after = np.repeat(group_start + group_size, group_size) - member - 1
+        first = np.repeat(member, after)
+        a, o = order[first], order[first + 1 + _ragged_arange(after)]
+        del first, member, after
+        if query is not None:
             mine = query[a] | query[o]
             a, o = a[mine], o[mine]
-            band.append(np.minimum(a, o).astype(np.int64) * n + np.maximum(a, o))
-        found = unique_sorted(np.concatenate(band))
-        if screen:
-            pairs = np.stack([found // n, found % n], axis=1)
-            found = _codes(plausible(signatures, pairs, threshold, low), n)
-        codes.append(found)
-    if not codes:
-        return none
-    unique = unique_sorted(np.concatenate(codes))
-    return np.stack([unique // n, unique % n], axis=1)
+        band.append(np.minimum(a, o).astype(np.int64) * n + np.maximum(a, o))
+    return unique_sorted(np.concatenate(band))
 
 
 def candidates_after_change(
@@ -292,27 +360,79 @@ def plausible(
     """
     if len(pairs) == 0:
         return pairs
-    margin = max(PLAUSIBLE_MARGIN, PLAUSIBLE_ERRORS * 0.5 / math.sqrt(signatures.shape[1]))
-    need = (threshold - margin) * signatures.shape[1]  # agreeing values
-
-    def agree(values: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-        # np.take of contiguous row numbers: 2.5 times faster than values[pairs[:, 0]]
-        a = np.take(values, np.ascontiguousarray(pairs[:, 0]), axis=0)
-        b = np.take(values, np.ascontiguousarray(pairs[:, 1]), axis=0)
-        same: np.ndarray = (a == b).sum(axis=1, dtype=np.uint32) >= need
-        return same
-
-    keep = np.zeros(len(pairs), dtype=bool)
-    for start in range(0, len(pairs), _PAIR_CHUNK):
-        part = pairs[start : start + _PAIR_CHUNK]
-        if low is not None:
-            part_keep = agree(low, part)
-            rows = np.flatnonzero(part_keep)
-            part_keep[rows] = agree(signatures, part[rows])
-        else:
-            part_keep = agree(signatures, part)
-        keep[start : start + _PAIR_CHUNK] = part_keep
+    keep = np.empty(len(pairs), dtype=bool)
+    scratch = PlausibleScratch.for_width(signatures.shape[1])
+    # np.take of contiguous row numbers: 2.5 times faster than values[pairs[:, 0]]
+    left, right = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
+    plausible_into(keep, signatures, left, right, threshold, low, scratch)
     return pairs[keep]
+
+
+def plausible_into(
+    keep: np.ndarray,
+    signatures: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    threshold: float,
+    low: np.ndarray | None,
+    scratch: PlausibleScratch,
+) -> None:
+    """`plausible` for the pairs (left[k], right[k]), into the mask `keep`: allocates nothing
+    larger than a few hundred bytes a chunk, so that it can run on a helper thread (see
+    `PlausibleScratch`)."""
+    width = signatures.shape[1]
+    margin = max(PLAUSIBLE_MARGIN, PLAUSIBLE_ERRORS * 0.5 / math.sqrt(width))
+    need = (threshold - margin) * width  # agreeing values
+
+    def agree(values: np.ndarray, a_rows: np.ndarray, b_rows: np.ndarray, out: np.ndarray) -> None:
+        for start in range(0, len(out), scratch.rows):
+            stop = min(start + scratch.rows, len(out))
+            k = stop - start
+            block_a, block_b = scratch.blocks(values.dtype)
+            # mode="clip": with `out`, the default mode writes to a temporary array first
+            a = np.take(values, a_rows[start:stop], axis=0, out=block_a[:k], mode="clip")
+            b = np.take(values, b_rows[start:stop], axis=0, out=block_b[:k], mode="clip")
+            same = np.equal(a, b, out=scratch.same[:k])
+            agreeing = np.sum(same, axis=1, dtype=np.uint32, out=scratch.count[:k])
+            np.greater_equal(agreeing, need, out=out[start:stop])
+
+    for start in range(0, len(keep), _PAIR_CHUNK):
+        chunk = slice(start, start + _PAIR_CHUNK)
+        if low is None:
+            agree(signatures, left[chunk], right[chunk], keep[chunk])
+            continue
+        agree(low, left[chunk], right[chunk], keep[chunk])
+        passed = np.flatnonzero(keep[chunk]) + start  # few: most chance pairs are dropped here
+        if passed.size:
+            sure = np.empty(passed.size, dtype=bool)
+            agree(signatures, left[passed], right[passed], sure)
+            keep[passed] = sure
+
+
+class PlausibleScratch:
+    """`plausible_into`'s working arrays, made by the thread that calls `candidate_rows` and
+    filled by the one that screens.
+
+    A thread's own allocations are served from its own malloc arena, and glibc gives back the
+    free top of a thread's arena only when a free crosses its trim threshold (`malloc_trim`
+    trims the main arena's): screening on a helper thread that made its arrays itself held 15
+    to 30 MB more through the rest of a 100,000-article commit, at its peak."""
+
+    def __init__(self, width: int, rows: int) -> None:
+        self.rows = rows
+        self._blocks: dict[np.dtype[Any], tuple[np.ndarray, np.ndarray]] = {
+            np.dtype(np.uint8): (np.empty((rows, width), np.uint8), np.empty((rows, width), np.uint8)),
+            np.dtype(np.uint32): (np.empty((rows, width), np.uint32), np.empty((rows, width), np.uint32)),
+        }
+        self.same = np.empty((rows, width), dtype=bool)
+        self.count = np.empty(rows, dtype=np.uint32)
+
+    @classmethod
+    def for_width(cls, width: int) -> PlausibleScratch:
+        return cls(width, _SCRATCH_ROWS)
+
+    def blocks(self, dtype: np.dtype[Any]) -> tuple[np.ndarray, np.ndarray]:
+        return self._blocks[np.dtype(dtype)]
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:
@@ -379,8 +499,13 @@ def cluster(
             uf.union(node(a), node(b))
             accepted += 1
     components: dict[str, list[str]] = {}
+    joined = uf.parent
     for doc_id in new_ids:
-        components.setdefault(uf.find(node(doc_id)), []).append(doc_id)
+        n = node(doc_id)
+        if n in joined or n.startswith("c:"):
+            components.setdefault(uf.find(n), []).append(doc_id)
+        else:  # in no accepted pair: alone (most articles), and no union-find entry to make
+            components[n] = [doc_id]
     for n in list(uf.parent):
         if n.startswith("c:"):
             root = uf.find(n)
@@ -391,6 +516,10 @@ def cluster(
     new_info = {d.doc_id: d for d in new_docs}
     groups: list[tuple[str, list[DocInfo], DocInfo, str]] = []
     for nodes in components.values():
+        if len(nodes) == 1 and (doc_id := nodes[0]) in new_info:  # a new article alone
+            result.new_clusters.append(doc_id)
+            result.assignments[doc_id] = Assignment(doc_id, 1, doc_id, True, "single", 1.0)
+            continue
         old_ids = sorted({n[2:] for n in nodes if n.startswith("c:")}, key=lambda c: (cluster_created[c], c))
         fresh = sorted({n for n in nodes if n in new_info})
         old_members = cluster_members(old_ids) if old_ids else {}
