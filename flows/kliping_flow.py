@@ -8,7 +8,7 @@ that do I/O and can fail for passing reasons.
 from __future__ import annotations
 
 import pickle
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -210,5 +210,8 @@ def kliping_flow(
             _kept.clear()
     publish(summary)
     # The per-file counts are in the table artifact; returned too, Prefect walks them (10,000
-    # files: a second).
-    return {k: v for k, v in asdict(summary).items() if k != "per_file"}
+    # files: a second). Left out before `asdict`, which deep-copies what it is given (0.13 s
+    # for 10,000 files, a tenth of the flow's cost over the library at 10,000 text records).
+    out = asdict(replace(summary, per_file=[]))
+    del out["per_file"]
+    return out

@@ -52,6 +52,13 @@ def test_flow_with_process_pool_equals_library(harness: None, tmp_path: Path) ->
     uuid.UUID(flow_run_id)  # a real Prefect flow run id
     assert set(pd.read_parquet(tmp_path / "flow" / "articles")["flow_run_id"]) == {flow_run_id}
     assert result["counts"]["read.records"] == 17
+    # every field of the run's summary but the per-file counts (in the artifact)
+    from dataclasses import fields
+
+    from kliping.run import RunSummary
+
+    assert set(result) == {f.name for f in fields(RunSummary)} - {"per_file"}
+    assert result["committed"] is True and result["counts"]["articles"] > 0
 
     async def read_artifacts() -> list[dict[str, Any]]:
         # The REST API directly: this Prefect client sends null for omitted filters, which its
