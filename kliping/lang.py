@@ -180,10 +180,10 @@ def _walk(model: _Model, texts: list[bytes]) -> tuple[npt.NDArray[np.intp], npt.
     states = np.empty(b.shape, dtype=model.nextmove.dtype)
     state = np.full(len(texts), _ROOT, dtype=model.nextmove.dtype)
     nextmove, rowbase = model.nextmove, model.rowbase
-    for i in range(width):
-        state = nextmove[rowbase[state] + b[i]]
+    for i in range(width):  # np.take: a plain gather, cheaper than indexing with an array
+        state = np.take(nextmove, np.take(rowbase, state) + b[i])
         states[i] = state
-    out = model.output[states].T
+    out = np.take(model.output, states).T
     out[np.arange(width)[None, :] >= lengths[:, None]] = -1  # past a text's end: not its features
     rows, cols = np.nonzero(out >= 0)  # row-major: each text's features in the order it meets them
     return rows, out[rows, cols]

@@ -103,7 +103,9 @@ def _token_hashes(folded: str) -> tuple[U64Array, npt.NDArray[np.intp]]:
     cps = np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if cps.size == 0:
         return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.intp)
-    is_word = _word_table()[np.minimum(cps, _BMP - 1)]
+    # one lookup per character; beyond the table (the BMP), its last entry: fixed just below
+    # (np.take with mode='clip' in one pass: half the time of indexing with np.minimum(cps, ...))
+    is_word = np.take(_word_table(), cps, mode="clip")
     if cps.max() >= _BMP:  # rare: characters beyond the BMP
         for i in np.flatnonzero(cps >= _BMP):
             is_word[i] = _TOKEN.fullmatch(chr(int(cps[i]))) is not None
@@ -116,8 +118,10 @@ def _token_hashes(folded: str) -> tuple[U64Array, npt.NDArray[np.intp]]:
     with np.errstate(over="ignore"):
         # characters between words never enter a word's difference of prefixes: no masking
         prefix = np.cumsum(cps.astype(np.uint64) * q[: cps.size], dtype=np.uint64)
-        before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], np.uint64(0))
-        poly = (prefix[ends - 1] - before) * p[ends - 1]
+        # (mode="clip" takes row 0 for a word at position 0, which np.where then ignores)
+        before = np.where(starts > 0, np.take(prefix, starts - 1, mode="clip"), np.uint64(0))
+        last = ends - 1
+        poly = (np.take(prefix, last) - before) * np.take(p, last)
     return _mix64_np(poly), starts
 
 
