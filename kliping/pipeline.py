@@ -32,6 +32,7 @@ from kliping.dates import find_text_date, parse_news_datetime, zone_offset
 from kliping.extract import RecordTimeout, batch_time_limit, extract, time_limit
 from kliping.lang import classify_many as classify_langs
 from kliping.read import RawFile, ReadLimits, read_file
+from kliping.read.prefetch import read_ahead
 from kliping.read.urls import registered_domain
 from kliping.records import Article, Extracted, RawRecord, Reject, RejectReason, one_line
 from kliping.schema import articles_schema, rejects_schema
@@ -276,7 +277,7 @@ def process_batch(spec: BatchSpec) -> BatchSummary:
     per_file: list[tuple[str, str, int, int, int]] = []
     timeout_s = cfg.record_timeout_s
     with batch_time_limit(timeout_s) as limit:
-        for raw in spec.files:
+        for raw in read_ahead(spec.files):  # the disk is asked for files ahead of their turn
             n_rec = n_art = n_rej = 0
             for item in read_file(raw, limits):
                 n_rec += 1

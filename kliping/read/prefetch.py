@@ -1,0 +1,77 @@
+"""Ask the kernel to read a batch's files ahead, so that reading them does not wait on the disk.
+
+A worker reads its records one file at a time, and each read waits for the disk when the file
+is not in the page cache: files a scraper wrote hours ago, after a reboot, or more than memory
+holds. On 100,000 generated text records (200,000 small files) out of the cache, the workers
+spent a tenth of their time waiting (vmstat: 9% iowait and 7% idle on 2 cores). A worker now
+asks for the files READ_AHEAD_FILES places ahead of the one it reads with
+`posix_fadvise(POSIX_FADV_WILLNEED)`, which starts the kernel reading and returns at once, so
+the disk has many requests to work through while the worker cleans what it has. Measured
+(batches of the 100k corpus, 2 workers, its pages dropped from the cache first): 91.1 → 76.4 s,
+against 70–72 s with every file cached. Cached files cost six system calls a record for
+nothing: +0.2% instructions (`bench.instructions`), no difference in time beyond noise.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+
+from kliping.read.files import RawFile
+
+# At most this much of a file is asked for: a WARC or JSONL file of gigabytes is read as it is
+# used (the kernel reads ahead on its own as a file is read in order), not pulled into the cache
+# whole at the start of its batch.
+PREFETCH_BYTES = 8 * 1024 * 1024
+SIDECAR_SUFFIX = ".meta.json"
+# Files advised ahead of the one being read: about 90 ms of a worker's work on text records,
+# many disk requests at once
+READ_AHEAD_FILES = 64
+
+
+def prefetch_paths(files: Iterable[RawFile]) -> Iterator[str]:
+    """The paths a batch will read, in the order it reads them: each file, and the sidecar of a
+    page or text file (checked for whether or not it exists: a missing one costs a failed open)."""
+    for raw in files:
+        if raw.refused:
+            continue
+        yield raw.location
+        if raw.file_type in ("html", "text"):
+            yield raw.location + SIDECAR_SUFFIX
+
+
+def advise_will_need(paths: Iterable[str]) -> int:
+    """Start the kernel reading each of `paths` into its page cache (`POSIX_FADV_WILLNEED`,
+    which does not wait for the data); returns how many files were advised. Never raises: a
+    file that cannot be opened is read (and rejected) by its batch as usual."""
+    if not hasattr(os, "posix_fadvise"):  # not on macOS: reads just wait there
+        return 0
+    advised = 0
+    for path in paths:
+        try:
+            # O_NONBLOCK: a FIFO put in a file's place must not block the worker on its open
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            os.posix_fadvise(fd, 0, PREFETCH_BYTES, os.POSIX_FADV_WILLNEED)
+            advised += 1
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return advised
+
+
+def read_ahead(files: Sequence[RawFile], distance: int = READ_AHEAD_FILES) -> Iterator[RawFile]:
+    """The batch's files in order, each yielded once the file `distance` places after it has
+    been advised (`advise_will_need`): the disk reads that many files ahead of the worker.
+
+    In the worker's own thread rather than a thread beside it, which would need the GIL back
+    after each of its system calls and get it only when the worker lets go of it, a few times
+    a record: keeping pace with the worker, not ahead of it."""
+    advise_will_need(prefetch_paths(files[:distance]))
+    for i, raw in enumerate(files):
+        if i + distance < len(files):
+            advise_will_need(prefetch_paths((files[i + distance],)))
+        yield raw
