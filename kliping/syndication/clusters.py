@@ -143,7 +143,7 @@ _BAND_MULT = np.uint64(0x9E3779B97F4A7C15)
 PLAUSIBLE_MARGIN = 0.2
 PLAUSIBLE_ERRORS = 4.5
 _PAIR_CHUNK = 20_000
-_SCRATCH_ROWS = 4_096  # pairs compared at once: 3.5 MB of working arrays at 128 values
+_SCRATCH_ROWS = 4_096  # pairs compared at once: 5.5 MB of working arrays at 128 values
 
 
 def _band_key(signatures: np.ndarray, band: int, rows: int) -> np.ndarray:
@@ -275,8 +275,7 @@ SCREEN_THREAD_MIN_DOCS = 20_000
 def _shared_key_pairs(keys: np.ndarray, hits: np.ndarray, query: np.ndarray | None, n: int) -> np.ndarray:
     """Every pair of rows `hits` with equal `keys`, at least one of them a `query` row (None:
     all are), as sorted codes i * n + j (i < j). Its own function so that the groups and
-    ranges it builds (several times the pairs' memory) are freed before the pairs are screened,
-    with one band on each thread."""
+    ranges it builds (several times the pairs' memory) are freed before the pairs are screened."""
     order = hits[np.argsort(keys[hits])]  # any order within a group: its pairs are sorted after
     sorted_keys = keys[order]
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
@@ -377,8 +376,8 @@ def plausible_into(
     low: np.ndarray | None,
     scratch: PlausibleScratch,
 ) -> None:
-    """`plausible` for the pairs (left[k], right[k]), into the mask `keep`: allocates nothing
-    larger than a few hundred bytes a chunk, so that it can run on a helper thread (see
+    """`plausible` for the pairs (left[k], right[k]), into the mask `keep`. It allocates only for
+    the few pairs that pass the first comparison, so that it can run on a helper thread (see
     `PlausibleScratch`)."""
     width = signatures.shape[1]
     margin = max(PLAUSIBLE_MARGIN, PLAUSIBLE_ERRORS * 0.5 / math.sqrt(width))
