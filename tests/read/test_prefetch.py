@@ -71,7 +71,11 @@ def test_advice_skips_what_cannot_be_opened_and_never_blocks(tmp_path: Path) -> 
     a = _write(tmp_path / "a.txt", "satu")
     fifo = tmp_path / "pipe.txt"
     os.mkfifo(fifo)  # opened without O_NONBLOCK, this would wait for a writer forever
-    assert advise_will_need([str(a), str(tmp_path / "missing.txt"), str(fifo), str(tmp_path)]) >= 1
+    links = [tmp_path / "pipe.txt.meta.json", tmp_path / "a.txt.meta.json"]
+    links[0].symlink_to(fifo)  # symlinks (which could lead to a device) are not even opened
+    links[1].symlink_to(a)
+    paths = [str(a), str(tmp_path / "missing.txt"), str(fifo), str(tmp_path), *map(str, links)]
+    assert advise_will_need(paths) == 1  # only the regular file itself
 
 
 def test_advised_files_come_into_the_page_cache(tmp_path: Path) -> None:
