@@ -19,13 +19,12 @@ import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 
-from kliping.read.files import RawFile
+from kliping.read.files import SIDECAR_SUFFIX, RawFile
 
 # At most this much of a file is asked for: a WARC or JSONL file of gigabytes is read as it is
 # used (the kernel reads ahead on its own as a file is read in order), not pulled into the cache
 # whole at the start of its batch.
 PREFETCH_BYTES = 8 * 1024 * 1024
-SIDECAR_SUFFIX = ".meta.json"
 # Files advised ahead of the one being read: about 90 ms of a worker's work on text records,
 # many disk requests at once
 READ_AHEAD_FILES = 64

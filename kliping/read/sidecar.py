@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kliping.dates import parse_iso
+from kliping.read.files import SIDECAR_SUFFIX
 from kliping.read.limits import read_at_most
 from kliping.read.urls import trusted_url
 from kliping.records import without_surrogates
@@ -41,7 +42,7 @@ def read_sidecar(path: str | os.PathLike[str], root: str | os.PathLike[str] | No
     Paths are handled as strings, with one `lstat` for a sidecar that is a plain file: this runs
     for every text and HTML file (it took three `Path` objects, a `stat` and an `lstat`).
     """
-    side = os.fspath(path) + ".meta.json"
+    side = os.fspath(path) + SIDECAR_SUFFIX
     name = printable_name(os.path.basename(side))
     try:
         st = os.lstat(side)
