@@ -290,6 +290,39 @@ def test_plain_urls_are_trusted_as_urlsplit_trusts_them(text: str) -> None:
     assert trusted_url(text) == _trusted_url_slowly(text)
 
 
+@settings(PROPS, max_examples=500)
+@given(text=st.one_of(TEXT, URLISH))
+@example("http:///x")
+@example("HTTP://News.A-B.co.id:8080?q")
+@example("http://a.b:")
+@example("http://a.b:80:90/")
+@example("\x00http://a.b/")
+@example("1http://a.b/")
+@example("http://user@a.b/")
+def test_plain_hosts_are_found_as_urlsplit_finds_them(text: str) -> None:
+    """registered_domain's pattern for a URL's host finds what `urlsplit(...).hostname` finds."""
+    from urllib.parse import urlsplit
+
+    from kliping.read.urls import _PLAIN_HOST
+
+    value = text.strip().lower()
+    m = _PLAIN_HOST.match(value)
+    if m is not None:
+        assert m.group(1) == (urlsplit(value).hostname or "")
+
+
+def test_registered_domains_of_urls_and_hosts() -> None:
+    from kliping.read.urls import _PLAIN_HOST
+
+    assert _PLAIN_HOST.match("https://news.detik.com/berita/1?x#y") is not None  # the fast path is taken
+    assert registered_domain("https://news.detik.com/berita/1?x#y") == "detik.com"
+    assert registered_domain(" HTTPS://WWW.Kompas.COM:443 ") == "kompas.com"
+    assert registered_domain("http://user@sp-globalindo.co.id/a") == "sp-globalindo.co.id"  # by urlsplit
+    assert registered_domain("sp-globalindo.co.id") == "sp-globalindo.co.id"
+    assert registered_domain("http:///no-host") is None
+    assert registered_domain("localhost") is None
+
+
 @PROPS
 @given(data=RAW_BYTES, kind=st.sampled_from(list(InputKind)), hint=st.sampled_from(CHARSETS))
 def test_extract_never_raises(data: bytes, kind: InputKind, hint: str | None) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kliping.read.files import discover
-from kliping.read.prefetch import advise_will_need, prefetch_paths, read_ahead
+from kliping.read.prefetch import advise_will_need, prefetch_paths, probably_cached, read_ahead
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
 
@@ -100,9 +100,51 @@ def test_read_ahead_yields_every_file_after_advising_the_one_far_enough_ahead(
     files = sorted(discover(raw), key=lambda f: f.rel)
     advised: list[str] = []
     monkeypatch.setattr(prefetch, "advise_will_need", lambda paths: advised.extend(paths) or 0)
+    monkeypatch.setattr(prefetch, "probably_cached", lambda files: False)
     seen = []
     for raw_file in read_ahead(files, distance=3):
         seen.append(raw_file)
         # the file being read and the three after it (as many as there are) have been advised
         assert advised == [f.location for f in files[: min(len(seen) + 3, len(files))]]
     assert seen == files
+
+
+def test_cached_files_are_read_without_advice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kliping.read import prefetch
+
+    raw = tmp_path / "raw"
+    for i in range(40):
+        _write(raw / f"{i:02d}.txt", "kata " * 200)
+    files = sorted(discover(raw), key=lambda f: f.rel)
+    assert probably_cached(files)  # just written: in the page cache
+    advised: list[str] = []
+    monkeypatch.setattr(prefetch, "advise_will_need", lambda paths: advised.extend(paths) or 0)
+    assert list(read_ahead(files)) == files
+    assert advised == []
+
+
+def test_files_out_of_the_cache_are_advised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kliping.read import prefetch
+
+    if not hasattr(os, "RWF_NOWAIT"):
+        pytest.skip("no RWF_NOWAIT here: every batch is advised")
+    raw = tmp_path / "raw"
+    paths = [_write(raw / f"{i:02d}.txt", "kata " * 2000) for i in range(40)]
+    if not all(_evict(p) for p in paths):
+        pytest.skip("this filesystem keeps files in memory (tmpfs): nothing to read ahead")
+    files = sorted(discover(raw), key=lambda f: f.rel)
+    advised: list[str] = []
+    monkeypatch.setattr(prefetch, "advise_will_need", lambda paths: advised.extend(paths) or 0)
+    assert list(read_ahead(files, distance=3)) == files
+    assert [p for p in advised if not p.endswith(".meta.json")] == [f.location for f in files]
+
+
+def test_a_batch_of_unreadable_files_counts_as_cached(tmp_path: Path) -> None:
+    """Files that cannot be opened (gone, a symlink) have nothing to wait for."""
+    raw = tmp_path / "raw"
+    _write(raw / "a.txt", "satu")
+    _write(tmp_path / "elsewhere.txt", "dua")
+    (raw / "b.txt").symlink_to(tmp_path / "elsewhere.txt")
+    files = sorted(discover(raw), key=lambda f: f.rel)
+    (raw / "a.txt").unlink()
+    assert probably_cached(files)
