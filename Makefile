@@ -18,11 +18,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# the C kernels are compiled as the package is installed (hatch_build.py)
+NATIVE := hatch_build.py kliping/native/kernels.c
+
+$(VENV)/.installed: pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
@@ -33,8 +36,8 @@ run: $(VENV)/.installed
 	$(BIN)/kliping run $(RAW) --out $(OUT)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check kliping flows tests bench
-	$(BIN)/ruff format --check kliping flows tests bench
+	$(BIN)/ruff check kliping flows tests bench hatch_build.py
+	$(BIN)/ruff format --check kliping flows tests bench hatch_build.py
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy

@@ -14,6 +14,7 @@ cache folder or $KLIPING_CACHE_DIR) and read in about 0.1 s by the next process.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.metadata
 import os
 import unicodedata
@@ -28,6 +29,7 @@ import numpy.typing as npt
 import py3langid
 import py3langid.langid as langid_impl
 
+from kliping import native
 from kliping.arrays import first_seen_counts
 
 _ROOT = 0
@@ -235,19 +237,67 @@ def classify_many(texts: Sequence[str]) -> list[str]:
 
 def _chunk_scores(model: _Model, chunk: list[bytes]) -> npt.NDArray[np.float32]:
     """py3langid's scores of each text of `chunk` (bytes), each text's own: its features'
-    log-counts times their weights, plus the priors; the floor for a text without features."""
-    rows, found = _walk(model, chunk)
+    log-counts times their weights, plus the priors; the floor for a text without features.
+    Features found by the compiled walk when there is one (`_native_scores`), else by NumPy's."""
     result = np.full((len(chunk), len(model.classes)), langid_impl.RAW_FLOOR, dtype=np.float32)
-    if rows.size:
-        n_feat = len(model.weights)
-        uniq, counts = first_seen_counts(rows * n_feat + found)
-        doc, idx = np.divmod(uniq, n_feat)
-        weight = np.log1p(counts.astype(np.float32))
-        starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
-        ends = np.r_[starts[1:], doc.size]
-        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-            result[doc[lo]] = weight[lo:hi] @ model.weights[idx[lo:hi]] + model.priors
+    lib = native.library()
+    if lib is not None and _fits_kernel(model):
+        _native_scores(lib, model, chunk, result)
+    else:
+        _numpy_scores(model, chunk, result)
     for i, j in model.alias_pairs:
         np.maximum(result[:, i], result[:, j], out=result[:, i])
         result[:, j] = langid_impl.RAW_FLOOR
     return result
+
+
+def _native_scores(
+    lib: ctypes.CDLL, model: _Model, chunk: list[bytes], result: npt.NDArray[np.float32]
+) -> None:
+    """`_numpy_scores` with the features from `native.lang_features`: the same features, in the
+    same order, with the same counts, so the same products (tested bit for bit)."""
+    idx, counts, n_feats = native.lang_features(
+        lib, chunk, model.nextmove, model.rowbase, model.output, len(model.weights)
+    )
+    starts = (np.cumsum(n_feats) - n_feats).tolist()
+    weight = np.log1p(counts)
+    for doc in np.flatnonzero(n_feats).tolist():
+        lo, hi = starts[doc], starts[doc] + int(n_feats[doc])
+        result[doc] = weight[lo:hi] @ model.weights[idx[lo:hi]] + model.priors
+
+
+def _numpy_scores(model: _Model, chunk: list[bytes], result: npt.NDArray[np.float32]) -> None:
+    rows, found = _walk(model, chunk)
+    if not rows.size:
+        return
+    n_feat = len(model.weights)
+    uniq, counts = first_seen_counts(rows * n_feat + found)
+    doc, idx = np.divmod(uniq, n_feat)
+    weight = np.log1p(counts.astype(np.float32))
+    starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
+    ends = np.r_[starts[1:], doc.size]
+    for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+        result[doc[lo]] = weight[lo:hi] @ model.weights[idx[lo:hi]] + model.priors
+
+
+_kernel_fits: dict[int, bool] = {}
+
+
+def _fits_kernel(model: _Model) -> bool:
+    """Whether the compiled walk (`native.lang_features`) can take the model: tables of the
+    types it reads, and every state and feature in them within range, so that no walk reads
+    outside them (checked once a process, 20 ms; NumPy's walk, for a model that fails, raises
+    an IndexError where C would read any memory)."""
+    found = _kernel_fits.get(id(model))
+    if found is None:
+        nextmove, rowbase, output = model.nextmove, model.rowbase, model.output
+        found = (
+            nextmove.dtype == np.int32 and rowbase.dtype == np.int64 and output.dtype == np.int64
+            and nextmove.flags.c_contiguous and rowbase.flags.c_contiguous and output.flags.c_contiguous
+            and rowbase.size > 0 and output.size == rowbase.size
+            and int(nextmove.min(initial=0)) >= 0 and int(nextmove.max(initial=0)) < rowbase.size
+            and int(rowbase.min()) >= 0 and int(rowbase.max()) + 255 < nextmove.size
+            and int(output.max(initial=-1)) < len(model.weights)
+        )  # fmt: skip
+        _kernel_fits[id(model)] = found
+    return found
