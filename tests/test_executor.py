@@ -93,3 +93,50 @@ def test_a_failing_flow_waits_for_its_running_batches(
         raise RuntimeError("plan failed")
     assert done.is_set()
     assert executor.started_batch(0) is None
+
+
+def _files(n: int, size: int, compressed: bool = False) -> tuple:
+    from kliping.read.files import RawFile
+
+    return tuple(RawFile(f"/r/{i}.txt", f"{i}.txt", "text", compressed, size, 0) for i in range(n))
+
+
+@pytest.mark.parametrize(
+    ("batches", "files_each", "size", "compressed", "workers", "expected"),
+    [
+        (2, 500, 4_000, False, 2, 1),  # 1% more on a 100k dataset: 4 MB, one worker
+        (20, 500, 4_000, False, 2, 2),  # 10k text records: 40 MB
+        (1, 10_000, 4_000, False, 2, 1),  # one batch: one worker whatever its size
+        (2, 500, 4_000, True, 2, 1),  # 2 MB of gzip counts as 8 MB: still one worker
+        (2, 600, 4_000, True, 2, 2),  # 9.6 MB as gzip
+        (40, 500, 100_000, False, 8, 8),  # HTML pages: as many as asked for
+        (0, 0, 0, False, 2, 1),  # nothing to do: at least one (a pool of none is no pool)
+    ],
+)
+def test_pool_size_gives_each_worker_enough_input(
+    batches: int, files_each: int, size: int, compressed: bool, workers: int, expected: int
+) -> None:
+    config = RunConfig(workers=workers)
+    planned = [
+        BatchSpec(i, "/r", _files(files_each, size, compressed), "/s", "run", config) for i in range(batches)
+    ]
+    assert pipeline.pool_size(planned, workers) == expected
+
+
+def test_the_flow_pool_is_sized_by_the_first_batches_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: list[tuple[int, str]]
+) -> None:
+    sizes: list[int] = []
+    monkeypatch.setattr(
+        pipeline,
+        "worker_pool",
+        lambda workers, packs: sizes.append(workers) or ThreadPoolExecutor(workers, "pool"),
+    )
+    config = RunConfig(workers=2)
+    small = [BatchSpec(i, "/r", _files(10, 4_000), "/s", "run", config) for i in (0, 2)]  # (1 fails)
+    with executor.batch_pool(2):
+        assert sizes == []  # nothing started before there is work
+        executor.start_batches(small)
+        executor.start_batches([BatchSpec(9, "/r", _files(10_000, 4_000), "/s", "run", config)])
+        assert [f.result().index for f in map(executor.started_batch, (0, 2, 9)) if f] == [0, 2, 9]
+    assert sizes == [1]  # opened once, for the small run's batches

@@ -393,6 +393,21 @@ def test_candidates_after_change_equal_a_new_search(rng: random.Random) -> None:
         assert len(expected) and not np.array_equal(expected, before)
 
 
+def test_the_key_bitmap_only_narrows_the_lookup(rng: random.Random, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A query band's keys are screened by a bitmap of some of their bits before the exact
+    lookup: with a bitmap of four places (every key collides) the pairs are the same."""
+    from kliping.syndication import clusters
+
+    pool = [sentence(rng) for _ in range(40)]
+    texts = [" ".join(rng.choice(pool) for _ in range(10)) for _ in range(120)]
+    sigs = signatures([shingle_hashes(t) for t in texts])
+    query = np.array([i % 4 == 0 for i in range(len(texts))])
+    expected = clusters.candidate_rows(sigs, query, 0.4)
+    monkeypatch.setattr(clusters, "_FILTER_SHIFT", np.uint64(62))
+    assert clusters.candidate_rows(sigs, query, 0.4).tolist() == expected.tolist()
+    assert len(expected)
+
+
 def test_ragged_arange() -> None:
     from kliping.syndication.clusters import _ragged_arange
 
