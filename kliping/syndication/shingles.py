@@ -210,31 +210,34 @@ def fold_tables() -> tuple[U32Array, U32Array, npt.NDArray[np.uint8]]:
     case-folds to (`str.casefold`, which folds a text one character at a time), or for the hundred
     or so that fold to several, `native.FOLD_MANY` and their row of the second table (up to three
     code points, 0-padded); and which folded code points `\\w` matches. 5.6 MB, built in about
-    0.05 s a process: every code point folded in one `casefold` call, NUL between them (NUL folds
-    to itself and is in no other character's fold)."""
-    cps = np.arange(_CODE_POINTS, dtype=np.uint32)
-    spaced = np.zeros(2 * _CODE_POINTS - 3, dtype=np.uint32)  # 1, NUL, 2, NUL, ... the last
-    spaced[::2] = cps[1:]
-    folded_text = spaced.tobytes().decode("utf-32-le", "surrogatepass").casefold()
-    folded = np.frombuffer(folded_text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    nul = np.flatnonzero(folded == 0)
-    starts = np.concatenate(([0], nul + 1))  # each code point's fold, from 1 on
-    lengths = np.diff(np.concatenate((starts, [folded.size]))) - np.r_[np.ones(nul.size, np.int64), 0]
-    if starts.size != _CODE_POINTS - 1 or lengths.min() < 1 or lengths.max() > 3:
-        raise RuntimeError("str.casefold folds beyond what the kernel's tables hold")
+    0.1 s a process, a plane of 65,536 code points at a time (all at once, its strings held
+    35 MB more at a worker's start, which is its peak on small runs): each plane folded in one
+    `casefold` call with NUL between its code points (NUL folds to itself and is in no other
+    character's fold), and its words marked in one regex pass."""
     fold = np.zeros(_CODE_POINTS, dtype=np.uint32)
-    fold[1:] = folded[starts]
-    many = np.flatnonzero(lengths > 1)
-    expand = np.zeros((many.size, 3), dtype=np.uint32)
-    for row, i in enumerate(many.tolist()):
-        expand[row, : lengths[i]] = folded[starts[i] : starts[i] + lengths[i]]
-        fold[i + 1] = native.FOLD_MANY | row
-    # words marked by \x01 in the text of every code point (in which \x01 itself, no word
-    # character, is a space like NUL)
-    every = cps.tobytes().decode("utf-32-le", "surrogatepass").replace("\x00", " ").replace("\x01", " ")
-    marked = _TOKEN.sub(lambda m: "\x01" * len(m.group()), every).encode("latin-1", "replace")
-    word = (np.frombuffer(marked, dtype=np.uint8) == 1).astype(np.uint8)
-    return fold, expand.reshape(-1), word
+    word = np.zeros(_CODE_POINTS, dtype=np.uint8)
+    expand: list[list[int]] = []
+    for lo in range(0, _CODE_POINTS, _BMP):
+        cps = np.arange(max(lo, 1), lo + _BMP, dtype=np.uint32)  # NUL folds to NUL: fold[0] = 0
+        spaced = np.zeros(2 * cps.size - 1, dtype=np.uint32)  # cp, NUL, cp, NUL, ... the last
+        spaced[::2] = cps
+        folded_text = spaced.tobytes().decode("utf-32-le", "surrogatepass").casefold()
+        folded = np.frombuffer(folded_text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        starts = np.concatenate(([0], np.flatnonzero(folded == 0) + 1))  # each code point's fold
+        lengths = np.diff(np.concatenate((starts, [folded.size + 1]))) - 1
+        if starts.size != cps.size or lengths.min() < 1 or lengths.max() > 3:
+            raise RuntimeError("str.casefold folds beyond what the kernel's tables hold")
+        fold[cps] = folded[starts]
+        for i in np.flatnonzero(lengths > 1).tolist():
+            fold[cps[i]] = native.FOLD_MANY | len(expand)
+            expand.append([*folded[starts[i] : starts[i] + lengths[i]].tolist(), 0, 0][:3])
+        # words marked by \x01 in the text of the plane's code points (in which \x01 itself, no
+        # word character, is a space like NUL)
+        text = np.arange(lo, lo + _BMP, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+        text = text.replace("\x00", " ").replace("\x01", " ")
+        marked = _TOKEN.sub(lambda m: "\x01" * len(m.group()), text).encode("latin-1", "replace")
+        word[lo : lo + _BMP] = np.frombuffer(marked, dtype=np.uint8) == 1
+    return fold, np.array(expand, dtype=np.uint32).reshape(-1), word
 
 
 def shingle_sets_many(texts: Sequence[str], size: int = DEFAULT_SHINGLE_SIZE) -> list[U32Array]:
