@@ -280,24 +280,27 @@ def _numpy_scores(model: _Model, chunk: list[bytes], result: npt.NDArray[np.floa
         result[doc[lo]] = weight[lo:hi] @ model.weights[idx[lo:hi]] + model.priors
 
 
-_kernel_fits: dict[int, bool] = {}
+# whether the loaded model (`_model`) fits the compiled walk, once checked
+_model_fits: bool | None = None
 
 
 def _fits_kernel(model: _Model) -> bool:
     """Whether the compiled walk (`native.lang_features`) can take the model: tables of the
     types it reads, and every state and feature in them within range, so that no walk reads
-    outside them (checked once a process, 20 ms; NumPy's walk, for a model that fails, raises
-    an IndexError where C would read any memory)."""
-    found = _kernel_fits.get(id(model))
-    if found is None:
-        nextmove, rowbase, output = model.nextmove, model.rowbase, model.output
-        found = (
-            nextmove.dtype == np.int32 and rowbase.dtype == np.int64 and output.dtype == np.int64
-            and nextmove.flags.c_contiguous and rowbase.flags.c_contiguous and output.flags.c_contiguous
-            and rowbase.size > 0 and output.size == rowbase.size
-            and int(nextmove.min(initial=0)) >= 0 and int(nextmove.max(initial=0)) < rowbase.size
-            and int(rowbase.min()) >= 0 and int(rowbase.max()) + 255 < nextmove.size
-            and int(output.max(initial=-1)) < len(model.weights)
-        )  # fmt: skip
-        _kernel_fits[id(model)] = found
-    return found
+    outside them (20 ms; remembered for the loaded model; NumPy's walk, for a model that
+    fails, raises an IndexError where C would read any memory)."""
+    global _model_fits
+    if model is _model and _model_fits is not None:
+        return _model_fits
+    nextmove, rowbase, output = model.nextmove, model.rowbase, model.output
+    fits = (
+        nextmove.dtype == np.int32 and rowbase.dtype == np.int64 and output.dtype == np.int64
+        and nextmove.flags.c_contiguous and rowbase.flags.c_contiguous and output.flags.c_contiguous
+        and rowbase.size > 0 and output.size == rowbase.size
+        and int(nextmove.min(initial=0)) >= 0 and int(nextmove.max(initial=0)) < rowbase.size
+        and int(rowbase.min()) >= 0 and int(rowbase.max()) + 255 < nextmove.size
+        and int(output.max(initial=-1)) < len(model.weights)
+    )  # fmt: skip
+    if model is _model:
+        _model_fits = fits
+    return fits

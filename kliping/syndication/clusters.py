@@ -229,9 +229,10 @@ def candidate_rows(
             wanted = unique_sorted(keys[query])
             if wanted.size == 0:
                 return None
-            # a bitmap of the wanted keys' top bits lets through, at one gather, the few keys
-            # that can be wanted; only those are searched for (a binary search of every key,
-            # 100,000 against a thousand wanted, was most of a run that adds 1%)
+            # a bitmap of 20 bits of each wanted key (`_filter_bits`) lets through, at one
+            # gather, the few keys that can be wanted; only those are searched for (a binary
+            # search of every key, 100,000 against a thousand wanted, was most of a run that
+            # adds 1%)
             top = _filter_bits(wanted)
             bitmap[top] = True
             maybe = np.flatnonzero(bitmap[_filter_bits(keys)] & usable)
