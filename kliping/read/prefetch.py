@@ -18,6 +18,7 @@ only when one of them is not in the cache.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
@@ -55,24 +56,35 @@ def advise_will_need(paths: Iterable[str]) -> int:
     advised = 0
     for path in paths:
         try:
-            fd = os.open(path, _OPEN_FLAGS)
-        except OSError:  # missing, or a symlink (O_NOFOLLOW): its batch decides what it is
-            continue
-        try:
-            if stat.S_ISREG(os.fstat(fd).st_mode):
-                os.posix_fadvise(fd, 0, PREFETCH_BYTES, os.POSIX_FADV_WILLNEED)
-                advised += 1
+            with _regular_file(path) as fd:
+                if fd is not None:
+                    os.posix_fadvise(fd, 0, PREFETCH_BYTES, os.POSIX_FADV_WILLNEED)
+                    advised += 1
         except OSError:
             pass
-        finally:
-            os.close(fd)
     return advised
 
 
-# Opened only to be advised, so as carefully as a hostile raw folder asks: no symlink followed
-# (a sidecar linked to a device outside the raw folder, which the sidecar reader refuses, is not
-# opened here either), no terminal made the controlling one, no wait on a FIFO's writer.
+# Opened only to be advised or probed, so as carefully as a hostile raw folder asks: no symlink
+# followed (a sidecar linked to a device outside the raw folder, which the sidecar reader
+# refuses, is not opened here either), no terminal made the controlling one, no wait on a
+# FIFO's writer.
 _OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY
+
+
+@contextlib.contextmanager
+def _regular_file(path: str) -> Iterator[int | None]:
+    """A descriptor of `path` opened with _OPEN_FLAGS when it is a regular file, else None
+    (missing, a symlink, a FIFO, a folder: its batch decides what it is); closed after."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        yield None
+        return
+    try:
+        yield fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    finally:
+        os.close(fd)
 
 
 def probably_cached(files: Sequence[RawFile]) -> bool:
@@ -86,16 +98,11 @@ def probably_cached(files: Sequence[RawFile]) -> bool:
     buf = bytearray(1)
     for raw in readable[:: max(len(readable) // PROBE_FILES, 1)][:PROBE_FILES]:
         try:
-            fd = os.open(raw.location, _OPEN_FLAGS)
-        except OSError:  # missing or a symlink: its batch rejects it, nothing to wait for
-            continue
-        try:
-            if stat.S_ISREG(os.fstat(fd).st_mode):
-                os.preadv(fd, [buf], 0, os.RWF_NOWAIT)
+            with _regular_file(raw.location) as fd:  # None: nothing to wait for
+                if fd is not None:
+                    os.preadv(fd, [buf], 0, os.RWF_NOWAIT)
         except OSError:  # EAGAIN: on the disk; EOPNOTSUPP and others: cannot tell
             return False
-        finally:
-            os.close(fd)
     return True
 
 

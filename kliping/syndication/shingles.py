@@ -65,11 +65,18 @@ def token_hash(token: str) -> int:
 @cache
 def _word_table() -> npt.NDArray[np.bool_]:
     """Which code points of the Basic Multilingual Plane `\\w` matches."""
-    chars = "".join(map(chr, range(_BMP))).replace("\x00", " ")
-    table = np.zeros(_BMP, dtype=bool)
-    for m in _TOKEN.finditer(chars):
-        table[m.start() : m.end()] = True
-    return table
+    return _word_marks(0, _BMP)
+
+
+def _word_marks(lo: int, hi: int) -> npt.NDArray[np.bool_]:
+    """Which of the code points lo..hi-1 `\\w` matches: the words of the text of them all
+    marked by \\x01 in one regex pass (\\x00 and \\x01 themselves, no word characters, made
+    spaces first)."""
+    text = np.arange(lo, hi, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    text = text.replace("\x00", " ").replace("\x01", " ")
+    marked = _TOKEN.sub(lambda m: "\x01" * len(m.group()), text).encode("latin-1", "replace")
+    is_word: npt.NDArray[np.bool_] = np.frombuffer(marked, dtype=np.uint8) == 1
+    return is_word
 
 
 _powers: dict[str, U64Array] = {}
@@ -213,7 +220,7 @@ def fold_tables() -> tuple[U32Array, U32Array, npt.NDArray[np.uint8]]:
     0.1 s a process, a plane of 65,536 code points at a time (all at once, its strings held
     35 MB more at a worker's start, which is its peak on small runs): each plane folded in one
     `casefold` call with NUL between its code points (NUL folds to itself and is in no other
-    character's fold), and its words marked in one regex pass."""
+    character's fold), and its words marked (`_word_marks`)."""
     fold = np.zeros(_CODE_POINTS, dtype=np.uint32)
     word = np.zeros(_CODE_POINTS, dtype=np.uint8)
     expand: list[list[int]] = []
@@ -231,12 +238,7 @@ def fold_tables() -> tuple[U32Array, U32Array, npt.NDArray[np.uint8]]:
         for i in np.flatnonzero(lengths > 1).tolist():
             fold[cps[i]] = native.FOLD_MANY | len(expand)
             expand.append([*folded[starts[i] : starts[i] + lengths[i]].tolist(), 0, 0][:3])
-        # words marked by \x01 in the text of the plane's code points (in which \x01 itself, no
-        # word character, is a space like NUL)
-        text = np.arange(lo, lo + _BMP, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
-        text = text.replace("\x00", " ").replace("\x01", " ")
-        marked = _TOKEN.sub(lambda m: "\x01" * len(m.group()), text).encode("latin-1", "replace")
-        word[lo : lo + _BMP] = np.frombuffer(marked, dtype=np.uint8) == 1
+        word[lo : lo + _BMP] = _word_marks(lo, lo + _BMP)
     return fold, np.array(expand, dtype=np.uint32).reshape(-1), word
 
 
