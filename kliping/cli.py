@@ -40,7 +40,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         "--rules", action="append", default=[], metavar="PACK.toml", help="extra rule pack (repeatable)"
     )
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="most records per task")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores; 0: none)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="most worker processes, one per 8 MB of input (default: all cores; 0: none)",
+    )
     p.add_argument("--max-record-bytes", type=int, default=DEFAULT_MAX_RECORD_BYTES)
     p.add_argument(
         "--record-timeout", type=float, default=DEFAULT_RECORD_TIMEOUT_S, help="seconds per record"
