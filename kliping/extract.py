@@ -21,6 +21,7 @@ import trafilatura
 from trafilatura.settings import use_config
 from trafilatura.utils import load_html
 
+from kliping import native
 from kliping.dates import parse_iso, parse_local_date
 from kliping.front_page import front_page_reason, person_author
 from kliping.loose_lede import wrap_loose_lede
@@ -243,14 +244,25 @@ def published_meta(html: str) -> datetime | None:
 
 
 def crowded_tag(html: str) -> int | None:
-    """The attribute count of the first tag with more than MAX_TAG_ATTRIBUTES, if there is one."""
-    for m in _CROWDED_TAG.finditer(html):
-        body = _TAG_BODY.match(html, m.start() + 1)
-        tag = body.group() if body else ""
-        names = _UNQUOTED_VALUE.sub(" ", _QUOTED.sub("v", tag)).split()
-        if len(names) - 1 > MAX_TAG_ATTRIBUTES:  # less the tag name
-            return len(names) - 1
+    """The attribute count of the first tag with more than MAX_TAG_ATTRIBUTES, if there is one.
+
+    The tags that may be are those `_CROWDED_TAG` matches, or, with the compiled kernels, those
+    of them that the kernel finds room in for that many names."""
+    lib = native.library()
+    starts = native.crowded_tag_starts(lib, html, MAX_TAG_ATTRIBUTES) if lib is not None else None
+    for start in starts if starts is not None else (m.start() for m in _CROWDED_TAG.finditer(html)):
+        if (attributes := tag_attributes(html, start)) > MAX_TAG_ATTRIBUTES:
+            return attributes
     return None
+
+
+def tag_attributes(html: str, start: int) -> int:
+    """How many attribute names the tag starting at `html[start]` (its "<") holds, as libxml2
+    would see them: the words of the tag, quoted values taken for one letter and `=value`
+    for a space, less the tag's name."""
+    body = _TAG_BODY.match(html, start + 1)
+    tag = body.group() if body else ""
+    return len(_UNQUOTED_VALUE.sub(" ", _QUOTED.sub("v", tag)).split()) - 1
 
 
 def _parser_gave_up(html: str) -> str | None:

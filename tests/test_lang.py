@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def test_falls_back_to_py3langid_when_its_model_is_kept_otherwise(monkeypatch: p
 def test_model_cache_gives_the_same_model_and_a_bad_cache_is_rebuilt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Workers read the model from kliping's cache (0.1 s instead of 1.1); it must be the model
+    """Workers map the model from kliping's cache (1 ms instead of 1.1 s); it must be the model
     py3langid's own gives, and a cache that cannot be read is rebuilt, not fatal."""
     monkeypatch.setenv("KLIPING_CACHE_DIR", str(tmp_path / "cache"))
     cache = lang.cache_file()
@@ -107,10 +108,15 @@ def test_model_cache_gives_the_same_model_and_a_bad_cache_is_rebuilt(
         return model
 
     built = lang._from_py3langid()
-    first = fresh()  # no cache yet: built and written
-    assert cache.is_file() and [p.name for p in cache.parent.iterdir()] == [cache.name]
+    older = cache.with_name(cache.name.rsplit("-v", 1)[0] + "-v2.npz")
+    older.parent.mkdir()
+    older.write_bytes(b"this model in an older format")
+    first = fresh()  # no cache yet: built and written, the older one gone
+    assert cache.is_dir() and [p.name for p in cache.parent.iterdir()] == [cache.name]
     cached = fresh()  # read from the cache
     assert cached is not first
+    assert isinstance(cached.nextmove.base, np.memmap)  # mapped, not read
+    assert not cached.weights.flags.writeable
     for model in (first, cached):
         for name in ("nextmove", "rowbase", "output", "weights", "priors"):
             np.testing.assert_array_equal(getattr(model, name), getattr(built, name))
@@ -119,9 +125,16 @@ def test_model_cache_gives_the_same_model_and_a_bad_cache_is_rebuilt(
     for text in SAMPLES:
         assert lang.classify(text) == py3langid.classify(text)[0]
 
-    cache.write_bytes(b"not a zip")  # a torn or foreign file
+    (cache / "weights.npy").write_bytes(b"not an array")  # a damaged cache
     assert fresh().classes == built.classes
     assert lang._read_cache(cache) is not None  # written again
+    (cache / "weights.npy").unlink()  # a file missing
+    assert fresh().classes == built.classes
+    assert lang._read_cache(cache) is not None
+    shutil.rmtree(cache)
+    cache.write_bytes(b"a file where the cache's folder would be")
+    assert fresh().classes == built.classes
+    assert cache.is_dir() and lang._read_cache(cache) is not None
     monkeypatch.setenv("KLIPING_CACHE_DIR", str(tmp_path / "file"))
     (tmp_path / "file").write_text("a file where the folder would be")
     assert fresh().classes == built.classes  # no cache can be written: the model is still built

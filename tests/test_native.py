@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from kliping import native
+from kliping import extract, native
 from kliping.syndication import shingles as sh
 from kliping.syndication import signatures as sg
 
@@ -136,3 +136,67 @@ def test_a_model_with_tables_out_of_range_is_walked_by_numpy(lib: object) -> Non
         replace(model, rowbase=rowbase),
     ):
         assert not lang._fits_kernel(bad)
+
+
+TAG_PIECES = st.sampled_from(
+    ["<", ">", "<a", "<B", "<1", '"', "'", " ", "  ", "=", "x", "v=1", "é", "\u00a0", "\u3000", "\x1c", "\t",
+     "`", "\ud800", "😀", "中", "\n", "a b", '"q r"', "'s'"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(TAG_PIECES, max_size=40), need=st.integers(1, 6))
+@example(pieces=["<a", " ", "b", " ", "c"], need=1)  # 2 names, one more than `need`
+@example(pieces=["<a", "\u3000", "b", "\u3000", "c"], need=1)  # the same, Unicode spaces
+@example(pieces=["<a", "=", "b", "=", "c", " "], need=1)  # 'a b c': '=' separates
+@example(pieces=["<a", " ", "b", " "], need=1)  # one name: no candidate
+@example(pieces=["<a", "=1", "`b", "=1", "`c"], need=1)  # 'a `b `c': a value ends at "`"
+@example(pieces=["<a", "\x1c", "b", "\x1f", "c"], need=1)  # str.split() splits at these too
+@example(pieces=["<a", " ", "b", '"q r"', "c"], need=1)  # one separator: two names at most
+def test_crowded_tag_candidates_are_the_patterns_matches_that_can_hold_the_names(
+    lib: object, pieces: list[str], need: int
+) -> None:
+    html = "".join(pieces)
+    pattern = re.compile(
+        extract._CROWDED_TAG.pattern.replace(f"{{{extract.MAX_TAG_ATTRIBUTES}}}", f"{{{need}}}")
+    )
+    matches = [m.start() for m in pattern.finditer(html)]
+    found = list(native.crowded_tag_starts(lib, html, need))  # type: ignore[arg-type]
+    # the pattern's matches with more than `need` characters that may separate two names
+    assert found == [s for s in matches if _separators(html, s) > need]
+    # so none that holds more than `need` names is left out
+    assert {s for s in matches if extract.tag_attributes(html, s) > need} <= set(found)
+
+
+def _separators(html: str, start: int) -> int:
+    """What may separate two names in the tag at `start`, outside its quoted values: '=', a
+    space or control character that str.split() splits at, and any non-ASCII character."""
+    body = extract._TAG_BODY.match(html, start + 1)
+    outside = extract._QUOTED.sub("", body.group() if body else "")
+    return sum(c in " =\t\n\v\f\r\x1c\x1d\x1e\x1f" or ord(c) >= 0x80 for c in outside)
+
+
+def _crowded(n: int, sep: str = " ", value: str = '="v"') -> str:
+    attrs = sep.join(f"a{i}{value}" for i in range(n))
+    return f'<html><body><p title="x">{"é" * 50}</p><div {attrs}>teks</div></body></html>'
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        _crowded(extract.MAX_TAG_ATTRIBUTES),  # at the limit: not crowded
+        _crowded(extract.MAX_TAG_ATTRIBUTES + 1),
+        _crowded(extract.MAX_TAG_ATTRIBUTES + 1, sep="\u3000"),
+        _crowded(extract.MAX_TAG_ATTRIBUTES + 1, sep="", value="=1 "),
+        _crowded(extract.MAX_TAG_ATTRIBUTES + 1, sep="=1"),  # '=' alone between names
+        _crowded(30_000, value=""),
+        _crowded(30_000, value='="unclosed'),
+        '<a title="' + "<b x y " * 3000 + '">' + _crowded(12_000),  # candidates inside quotes
+    ],
+)
+def test_crowded_tag_with_the_kernel_is_crowded_tag_without(
+    lib: object, html: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_kernel = extract.crowded_tag(html)
+    monkeypatch.setattr(native, "library", lambda: None)
+    assert with_kernel == extract.crowded_tag(html)

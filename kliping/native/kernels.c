@@ -1,4 +1,5 @@
-/* kliping's compiled kernels: word shingles hashed and MinHash-signed in one pass over the text.
+/* kliping's compiled kernels: word shingles hashed and MinHash-signed in one pass over the text;
+ * the language model's automaton walked; hostile tags looked for in a page (at the end).
  *
  * The same arithmetic as the NumPy code in kliping/syndication/shingles.py and signatures.py
  * (which stays as the reference and the fallback): a word's hash is its polynomial over the
@@ -8,6 +9,7 @@
  * shingles. Plain C with no Python API: called through ctypes on NumPy arrays' memory.
  */
 #include <stdint.h>
+#include <string.h>
 
 #define P_FNV 0x100000001B3ULL
 #define MULT 0x9E3779B97F4A7C15ULL
@@ -160,4 +162,41 @@ int64_t kl_lang_features(const uint8_t *data, const int64_t *starts, const int64
         n_feats[t] = k - k0;
     }
     return k;
+}
+
+/* The byte offset of the first tag start from s[from] on, in the UTF-8 text s[0 .. n), that
+ * `kliping.extract`'s _CROWDED_TAG matches and that may hold more than `need` attribute names,
+ * or -1. The pattern: a '<' and an ASCII letter followed by at least `need` units, a unit being
+ * one character other than < > " ' (its UTF-8 bytes) or a quoted run, "..." or '...', closed.
+ * The units from a position are determined (each starts with a different kind of character,
+ * and a quoted run ends at the next quote), so counting them greedily is what the regex's
+ * lookahead does; a quote with no closing one is no unit, and ends the tag. `crowded_tag`
+ * counts a tag's names as the words left once quoted runs are one letter and each =value a
+ * space: more than `need` + 1 words take more than `need` separators (whitespace, which may be
+ * any non-ASCII character, or '='), each a unit of the tag: so more than `need` units too. */
+static inline int maybe_separator(uint8_t c) {
+    return c == ' ' || c == '=' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F) || c >= 0x80;
+}
+
+int64_t kl_crowded_tag(const uint8_t *s, int64_t n, int64_t from, int64_t need) {
+    for (int64_t i = from < 0 ? 0 : from; i + 1 < n; i++) {
+        if (s[i] != '<') continue;
+        uint8_t letter = s[i + 1] | 0x20;
+        if (letter < 'a' || letter > 'z') continue;
+        int64_t j = i + 2, separators = 0;
+        while (j < n) {
+            uint8_t c = s[j];
+            if (c == '<' || c == '>') break;
+            if (c == '"' || c == '\'') {
+                const uint8_t *close = memchr(s + j + 1, c, (size_t)(n - j - 1));
+                if (close == NULL) break;
+                j = close - s + 1;
+                continue;
+            }
+            if (maybe_separator(c) && ++separators > need) return i;
+            j++;
+            while (j < n && (s[j] & 0xC0) == 0x80) j++; /* the rest of the character */
+        }
+    }
+    return -1;
 }
