@@ -33,6 +33,7 @@ from kliping.config import RunConfig
 from kliping.dataset import write_parquet
 from kliping.dates import find_text_date, parse_news_datetime, zone_offset
 from kliping.extract import RecordTimeout, batch_time_limit, extract, time_limit
+from kliping.file_counts import FileCounts
 from kliping.lang import classify_many as classify_langs
 from kliping.read import RawFile, ReadLimits, read_file
 from kliping.read.prefetch import read_ahead
@@ -89,7 +90,7 @@ class BatchSummary:
     articles: int
     rejects: int
     counts: dict[str, int] = field(default_factory=dict)
-    per_file: list[tuple[str, str, int, int, int]] = field(default_factory=list)  # path, type, rec, art, rej
+    per_file: FileCounts = field(default_factory=FileCounts)  # path, type, records, articles, rejects
     seconds: float = 0.0
     failed: bool = False
 
@@ -105,7 +106,7 @@ def failed_batch(spec: BatchSpec, error: BaseException) -> BatchSummary:
     path = Path(spec.staging_dir) / f"batch-{spec.index:06d}.rejects.parquet"
     write_parquet(rejects_table(rejects, spec.flow_run_id, datetime.now(UTC)), path)
     counts = {"read.files": len(spec.files), "rejects": len(rejects), "reject.batch_failed": len(rejects)}
-    per_file = [(f.rel, f.file_type, 0, 0, 1) for f in spec.files]
+    per_file = FileCounts((f.rel, f.file_type, 0, 0, 1) for f in spec.files)
     return BatchSummary(spec.index, None, str(path), 0, len(rejects), counts, per_file, 0.0, failed=True)
 
 
@@ -368,7 +369,7 @@ def process_batch(spec: BatchSpec) -> BatchSummary:
         len(articles),
         len(rejects),
         dict(counts),
-        per_file,
+        FileCounts(per_file),
         time.perf_counter() - started,
     )
 

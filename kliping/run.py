@@ -27,6 +27,7 @@ from kliping.clean import load_rules
 from kliping.clean.site import SITE_RULE_PREFIX, SiteLines, strip_site_lines
 from kliping.config import RunConfig
 from kliping.dataset import OutputStore, ParquetStream, Snapshot, datetimes, read_parquet, write_json
+from kliping.file_counts import FileCounts
 from kliping.memory import release_unused
 from kliping.pipeline import (
     CLUSTER_COLUMNS,
@@ -69,7 +70,7 @@ MIN_ROUNDS = 4
 ROWS_PER_PART = 50_000
 # Articles are written a row group of this many at a time (about 10 MB of text), one group
 # being written while the next is gathered: 5,000 a group held 40 MB more at the commit's peak.
-ROWS_PER_GROUP = 2_500
+ROWS_PER_GROUP = 1_000
 
 
 @dataclass
@@ -103,7 +104,7 @@ class RunSummary:
     clusters_grown: int = 0
     merges: list[tuple[str, str]] = field(default_factory=list)
     largest_clusters: list[dict[str, Any]] = field(default_factory=list)
-    per_file: list[tuple[str, str, int, int, int]] = field(default_factory=list)
+    per_file: FileCounts = field(default_factory=FileCounts)  # path, type, records, articles, rejects
 
     def count(self, key: str) -> int:
         return self.counts.get(key, 0)
@@ -281,15 +282,14 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     previous = store.current()
     history = _history_at(previous, cfg.num_perm)
     counts: Counter[str] = Counter()
-    per_file: list[tuple[str, str, int, int, int]] = []
     for s in summaries:
         counts.update(s.counts)
-        per_file.extend(s.per_file)
     counts["read.files_skipped_unchanged"] = plan.skipped_files
     counts["read.files_ignored"] = plan.ignored_files
     staged_articles = [s.articles_path for s in sorted(summaries, key=lambda s: s.index) if s.articles_path]
     staged_rejects = [s.rejects_path for s in sorted(summaries, key=lambda s: s.index) if s.rejects_path]
     if previous is not None and not plan.files:
+        per_file = FileCounts.concat(s.per_file for s in summaries)
         return RunSummary(plan.flow_run_id, False, previous.name, dict(counts), per_file=per_file)
 
     snap = store.begin(plan.run_id)
@@ -312,14 +312,16 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     del seen, keep_idx  # every doc id again, held to the end of the commit otherwise (7 MB at 100k)
     release_unused()
     rules = load_rules(cfg.rule_packs)
-    columns = [*(datetimes(meta.column(c)) for c in ("published_at", "fetched_at")),
-               meta.column("source_domain").to_pylist()]  # fmt: skip
+    published, fetched = (datetimes(meta.column(c)) for c in ("published_at", "fetched_at"))
+    # one string a domain, not one an article (a run of 100,000 articles has a few hundred)
+    domains: dict[str | None, str | None] = {}
+    sources = [domains.setdefault(d, d) for d in meta.column("source_domain").to_pylist()]
     named = zip(meta.column("declared_source").to_pylist(), meta.column("wire").to_pylist(), strict=True)
     new_info = [
         DocInfo(d, p, f, s, named_sources(declared, wire, rules))
-        for d, p, f, s, (declared, wire) in zip(new_ids, *columns, named, strict=True)
+        for d, p, f, s, (declared, wire) in zip(new_ids, published, fetched, sources, named, strict=True)
     ]
-    del columns, named
+    del published, fetched, sources, named, domains
     all_ids = history.doc_ids + new_ids
     # once: 512 MB for a million articles; a first run's are the new ones, not a copy of them
     all_sigs = np.vstack([history.signatures, new_sigs]) if history.doc_ids else new_sigs
@@ -379,10 +381,14 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
             all_sigs[len(history.doc_ids) + position[d]] = sig
             changed[len(history.doc_ids) + position[d]] = True
         result = run_cluster(candidates_after_change(candidates, all_sigs, changed, cfg.threshold))
-    shingle_memo.clear()  # 50 MB of shingle sets at 100k articles
+        del candidates, ids, sets, sigs, position, changed
+    # what only the clusterings needed: 50 MB of shingle sets at 100k articles, the pairs' Jaccard
+    shingle_memo.clear()
+    similarities.clear()
     release_unused()
 
     new_parts = _write_new_articles(snap, staged_articles, set(new_ids), result, seq, overrides)
+    del overrides  # the texts stripped of site lines are written: not held through the state
     release_unused()
     rewritten = _rewrite_old_articles(snap, previous, history, result)
     snap.link_from(previous, "articles", skip=rewritten)
@@ -414,7 +420,7 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
         clusters_grown=len(result.grown_clusters),
         merges=result.merges,
         largest_clusters=_largest(final, result),
-        per_file=per_file,
+        per_file=FileCounts.concat(s.per_file for s in summaries),  # made here, after the peak
     )
 
 
@@ -579,7 +585,8 @@ def _write_new_articles(
     overrides: dict[str, tuple[str, list[dict[str, str]]]],
 ) -> dict[str, str]:
     """Stream staged batches into part files of ROWS_PER_PART rows, a row group of
-    ROWS_PER_GROUP at a time; return doc_id → part file name.
+    ROWS_PER_GROUP at a time; return doc_id → part file name. `keep` holds the doc ids to write
+    (the run's new ones), and is emptied as they are written.
 
     A row group is encoded and compressed on a thread of its own (Arrow lets go of the GIL
     there) while the next one is read and given its cluster columns: the commit otherwise
@@ -620,7 +627,6 @@ def _write_new_articles(
             stream.close()
             stream, n, in_part = None, n + 1, 0
 
-    written: set[str] = set()
     # the staged columns an article keeps: not the signature and line keys (half a MB a batch)
     columns = [f.name for f in articles_schema().arrow if f.name not in CLUSTER_COLUMNS]
     try:
@@ -630,11 +636,11 @@ def _write_new_articles(
             # call, which over the 500 staged files of a 100k run took 20 s
             first: dict[str, int] = {}
             for i, d in enumerate(table.column("doc_id").to_pylist()):
-                if d in keep and d not in written and d not in first:
+                if d in keep and d not in first:
                     first[d] = i
             if len(first) != table.num_rows:  # earlier runs' records, or one record twice in this run
                 table = table.take(pa.array(list(first.values()), pa.int64()))
-            written.update(first)
+            keep.difference_update(first)  # written: a repeat in a later batch is not
             if table.num_rows:
                 table = _apply_overrides(table, overrides)
                 buffer.append(_with_assignments(table, result))

@@ -33,12 +33,13 @@ SUFFIX_TYPES: tuple[tuple[str, str], ...] = (
 SIDECAR_SUFFIX = ".meta.json"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawFile:
     """A file under the raw folder that kliping reads.
 
     Its path is kept as a string: a plan of 10,000 files is pickled for the flow's tasks,
-    and unpickling 10,000 `Path` objects took 0.1 s each time (strings: 1 ms)."""
+    and unpickling 10,000 `Path` objects took 0.1 s each time (strings: 1 ms). Slotted: a run
+    holds one for every file it reads until it commits."""
 
     location: str
     rel: str
