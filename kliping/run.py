@@ -8,6 +8,7 @@ output folder's lock; batches only read raw files and write staging files.
 from __future__ import annotations
 
 import contextlib
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -314,15 +315,15 @@ def commit_run(plan: RunPlan, summaries: list[BatchSummary]) -> RunSummary:
     release_unused()
     rules = load_rules(cfg.rule_packs)
     published, fetched = (datetimes(meta.column(c)) for c in ("published_at", "fetched_at"))
-    # one string a domain, not one an article (a run of 100,000 articles has a few hundred)
-    domains: dict[str | None, str | None] = {}
-    sources = [domains.setdefault(d, d) for d in meta.column("source_domain").to_pylist()]
+    # one string a domain, not one an article (a run of 100,000 articles has a few hundred),
+    # interned as the site-line evidence interns them
+    sources = [d if d is None else sys.intern(d) for d in meta.column("source_domain").to_pylist()]
     named = zip(meta.column("declared_source").to_pylist(), meta.column("wire").to_pylist(), strict=True)
     new_info = [
         DocInfo(d, p, f, s, named_sources(declared, wire, rules))
         for d, p, f, s, (declared, wire) in zip(new_ids, published, fetched, sources, named, strict=True)
     ]
-    del published, fetched, sources, named, domains
+    del published, fetched, sources, named
     all_ids = history.doc_ids + new_ids
     # once: 512 MB for a million articles; a first run's are the new ones, not a copy of them
     all_sigs = np.vstack([history.signatures, new_sigs]) if history.doc_ids else new_sigs
