@@ -29,12 +29,13 @@ from hypothesis import strategies as st
 
 from kliping.clean import RuleSet, load_rules
 from kliping.config import RunConfig
-from kliping.extract import MAX_TAG_ATTRIBUTES, batch_time_limit, page_url, published_meta, time_limit
+from kliping.extract import MAX_TAG_ATTRIBUTES, page_url, published_meta
 from kliping.pipeline import BatchSpec, process_batch, process_record
 from kliping.read import ReadLimits, discover, read_file
 from kliping.read.decode import UndecodableError, decode_bytes
 from kliping.records import Article, InputKind, RawRecord, Reject, RejectReason
 from kliping.run import run_local
+from kliping.time_limits import batch_time_limit, time_limit
 
 LIMIT = 300_000
 LIMITS = ReadLimits(max_record_bytes=LIMIT)
