@@ -307,13 +307,14 @@ def arrow_without_pandas() -> None:
 
 
 def warm_worker(rule_packs: tuple[str, ...] = ()) -> None:
-    """Load what every batch needs (the rules, the language model, the suffix list, the
-    shingling kernel's tables) as the worker starts: about 0.45 s, 1.45 s while the language
+    """Load what every batch needs (the extractor, the rules, the language model, the suffix
+    list, the shingling kernel's tables) as the worker starts: about 0.45 s, 1.45 s while the language
     model is not cached yet; and not pandas (`arrow_without_pandas`)."""
     # never raises: a pool whose initializer fails breaks every batch; a bad rule pack is
     # reported by the batches that load it
     with contextlib.suppress(Exception):
         arrow_without_pandas()
+        importlib.import_module("kliping.extract")  # trafilatura and lxml, before the freeze below
         load_rules(rule_packs)
         detect_langs(["Pemerintah mengumumkan kebijakan baru itu pada Senin pagi di Jakarta."])
         registered_domain("https://www.example.co.id/")

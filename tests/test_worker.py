@@ -46,3 +46,16 @@ def test_pandas_stays_importable_after_pyarrow_looked() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "3"
+
+
+def test_a_worker_imports_the_extractor_before_it_freezes_what_it_loaded() -> None:
+    # frozen objects are out of the collector's generations: full collections do not walk them
+    check = (
+        "(lambda sys, gc: ('trafilatura' in sys.modules, 'lxml.etree' in sys.modules,"
+        " any(o is sys.modules['trafilatura'].__dict__ for o in gc.get_objects())))"
+        "(__import__('sys'), __import__('gc'))"
+    )
+    with worker_pool(1) as pool:
+        imported, extractor_loaded, collected = pool.submit(eval, check).result()
+    assert imported and extractor_loaded  # before any batch ran in the worker
+    assert not collected
