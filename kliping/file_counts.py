@@ -9,13 +9,14 @@ file, about 8 MB.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from collections.abc import Iterable, Sequence
+
+from kliping.row_sequence import RowSequence
 
 FileRow = tuple[str, str, int, int, int]  # source path, file type, records, articles, rejects
 
 
-class FileCounts(Sequence[FileRow]):
+class FileCounts(RowSequence[FileRow]):
     """(source path, file type, records, articles, rejects) of each file, as a sequence of
     tuples, made when asked for. Paths end where `_ends` says in `_paths`; types are indexes
     into `_type_names`; counts are three to a file."""
@@ -72,28 +73,3 @@ class FileCounts(Sequence[FileRow]):
             self._counts[c + 1],
             self._counts[c + 2],
         )
-
-    @overload
-    def __getitem__(self, index: int) -> FileRow: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> FileCounts: ...
-
-    def __getitem__(self, index: int | slice) -> FileRow | FileCounts:
-        if isinstance(index, slice):
-            return FileCounts(self._row(i) for i in range(*index.indices(len(self))))
-        n = len(self)
-        if not -n <= index < n:
-            raise IndexError("file index out of range")
-        return self._row(index % n)
-
-    def __iter__(self) -> Iterator[FileRow]:
-        return (self._row(i) for i in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    def __repr__(self) -> str:
-        return f"FileCounts({list(self)!r})"

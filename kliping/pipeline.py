@@ -246,9 +246,7 @@ def pool_size(batches: Sequence[BatchSpec], workers: int) -> int:
     A run that adds a thousand text records (4 MB) gets one worker, which had cost a second
     worker's start-up (0.9 s of a core) for half a second of its work; 10k records get two."""
     total = sum(
-        b.files.work_bytes(GZIP_WORK_FACTOR)
-        if isinstance(b.files, FileList)
-        else sum(f.size * (GZIP_WORK_FACTOR if f.compressed else 1) for f in b.files)
+        (b.files if isinstance(b.files, FileList) else FileList(b.files)).work_bytes(GZIP_WORK_FACTOR)
         for b in batches
     )
     return max(1, min(workers, len(batches), total // MIN_BYTES_PER_WORKER))

@@ -11,17 +11,17 @@ made when asked for (1 µs each).
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from collections.abc import Iterable, Sequence
 
 import pyarrow as pa
 
 from kliping.read.files import RawFile
+from kliping.row_sequence import RowSequence
 
 _REFUSED = "refused"  # RawFile.refusal's default
 
 
-class FileList(Sequence[RawFile]):
+class FileList(RowSequence[RawFile]):
     """RawFiles as columns. A file's location is `_prefix + rel` when it is that (nearly
     always: the raw folder and the path under it), else in `_locations`; `refused` and
     `refusal`, set for few files, are in `_refused`."""
@@ -104,7 +104,7 @@ class FileList(Sequence[RawFile]):
         """The relative path of file `i`, without making its RawFile."""
         return self._rels[self._ends[i - 1] if i else 0 : self._ends[i]]
 
-    def _file(self, i: int) -> RawFile:
+    def _row(self, i: int) -> RawFile:
         rel = self.rel(i)
         location = self._locations.get(i)
         if location is None:
@@ -161,28 +161,3 @@ class FileList(Sequence[RawFile]):
         offsets.extend(iter(self._ends))
         data = self._rels.encode("ascii")
         return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-
-    @overload
-    def __getitem__(self, index: int) -> RawFile: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> FileList: ...
-
-    def __getitem__(self, index: int | slice) -> RawFile | FileList:
-        if isinstance(index, slice):
-            return FileList(self._file(i) for i in range(*index.indices(len(self))))
-        n = len(self)
-        if not -n <= index < n:
-            raise IndexError("file index out of range")
-        return self._file(index % n)
-
-    def __iter__(self) -> Iterator[RawFile]:
-        return (self._file(i) for i in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    def __repr__(self) -> str:
-        return f"FileList({list(self)!r})"
