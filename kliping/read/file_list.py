@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 import pyarrow as pa
 
-from kliping.read.files import RawFile
+from kliping.read.files import RawFile, work_bytes
 from kliping.row_sequence import RowSequence
 
 _REFUSED = "refused"  # RawFile.refusal's default
@@ -126,7 +126,8 @@ class FileList(RowSequence[RawFile]):
         if not any(self._compressed):
             return sum(self._sizes)
         return sum(
-            s * (compressed_factor if c else 1) for s, c in zip(self._sizes, self._compressed, strict=True)
+            work_bytes(s, bool(c), compressed_factor)
+            for s, c in zip(self._sizes, self._compressed, strict=True)
         )
 
     def state_columns(self, skip: set[str]) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:

@@ -55,6 +55,12 @@ class RawFile:
         return Path(self.location)
 
 
+def work_bytes(size: int, compressed: bool, compressed_factor: int) -> int:
+    """A file's size as a measure of the work of reading it: a compressed file's counts
+    `compressed_factor` times (news text and HTML compress about 4:1)."""
+    return size * (compressed_factor if compressed else 1)
+
+
 # Each suffix's last part ("gz", "html", ...) → the suffixes ending in it, longest first.
 _BY_LAST_PART: dict[str, tuple[tuple[str, str, bool], ...]] = {}
 for _suffix, _type in SUFFIX_TYPES:
