@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 import lxml.etree
+import lxml.html
 import trafilatura
 from trafilatura.settings import use_config
-from trafilatura.utils import load_html
+from trafilatura.utils import is_dubious_html, repair_faulty_html
 
 from kliping import native
 from kliping.dates import parse_iso, parse_local_date
@@ -34,6 +35,23 @@ _CONFIG = use_config()
 # trafilatura's own per-document timeout uses signals from any thread and is unreliable in
 # workers; kliping enforces its own limit (see `kliping.time_limits`).
 _CONFIG.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+# trafilatura's parser (`trafilatura.utils.HTML_PARSER`, same options) but for how lxml picks
+# the Python class of each element it hands out: lxml.html's lookup is a Python method, called
+# for every element object made (some 6,000 a page, as trafilatura walks and copies the tree);
+# this one is lxml's C lookup, with the same classes but for five form tags, which become plain
+# HtmlElements (kliping and trafilatura use none of their form methods). 234 → 217 million
+# instructions a page of extraction (valgrind); the same output (tests/test_extract_parser.py).
+_HTML_PARSER = lxml.html.HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
+_HTML_PARSER.set_element_class_lookup(
+    lxml.etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
+)
 # Only this much of a page is searched for its canonical URL and publication time.
 HEAD_CHARS = 200_000
 # [^<>] rather than [^>]: with [^>], a run of "<meta <meta <meta …" without a ">" makes the
@@ -114,6 +132,39 @@ def _parser_gave_up(html: str) -> str | None:
             what = "markup nested too deeply" if "depth" in entry.message.lower() else "a parser limit"
             return f"{what}: the HTML parser stopped at line {entry.line} ({entry.message.strip()})"
     return None
+
+
+def load_html(html: str) -> lxml.html.HtmlElement | None:
+    """The page's tree as `trafilatura.utils.load_html` parses a string (its repairs, its
+    fallback to bytes, its rejection of what is not HTML), with `_HTML_PARSER`; trafilatura then
+    works on this tree and its copies, which keep the parser's element lookup."""
+    beginning = html[:50].lower()
+    dubious = is_dubious_html(beginning)
+    html = repair_faulty_html(html, beginning)
+    tree = None
+    as_bytes = False
+    try:
+        tree = lxml.html.fromstring(html, parser=_HTML_PARSER)
+    except ValueError:  # "Unicode strings with encoding declaration are not supported"
+        as_bytes = True
+    except RecordTimeout:
+        raise
+    except Exception:  # as trafilatura: parsed again from bytes
+        tree = None
+    if as_bytes or tree is None or len(tree) < 1:
+        tree = _from_bytes(html)
+    if tree is not None and dubious and len(tree) < 2:
+        return None  # not HTML: trafilatura rejects it too
+    return tree
+
+
+def _from_bytes(html: str) -> lxml.html.HtmlElement | None:
+    try:
+        return lxml.html.fromstring(html.encode("utf8", "surrogatepass"), parser=_HTML_PARSER)
+    except RecordTimeout:
+        raise
+    except Exception:
+        return None
 
 
 def split_lines(text: str, keep_blank: bool = False) -> list[str]:
