@@ -181,18 +181,17 @@ def cut_batches(files: list[RawFile], config: RunConfig) -> Iterator[list[RawFil
     that a batch's fixed costs (its staging files, in a flow its task) stay small beside its
     work."""
     weights = [_estimate_records(f) for f in files]
-    works = [work_bytes(f.size, f.compressed, GZIP_WORK_FACTOR) for f in files]
     left = sum(weights)
     size = batch_target(left, config)
     tail_parts = TAIL_SHARE * config.workers if config.workers > 1 else 0
     current: list[RawFile] = []
     weight = work = 0
-    for raw, w, b in zip(files, weights, works, strict=True):
+    for raw, w in zip(files, weights, strict=True):
         if not current:  # this batch's size, from what is left as it starts
             target = min(size, -(-left // tail_parts)) if tail_parts else size
         current.append(raw)
         weight += w
-        work += b
+        work += work_bytes(raw.size, raw.compressed, GZIP_WORK_FACTOR)
         if weight >= size or (weight >= target and work >= MIN_TAIL_BATCH_BYTES):
             yield current
             left -= weight
