@@ -115,7 +115,13 @@ TOKENS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(st.lists(TOKENS, max_size=30).map("".join))
 def test_the_same_tree_as_trafilatura_for_any_markup(html: str) -> None:
     assert _serialized(load_html(html)) == _serialized(trafilatura_load_html(html))
