@@ -9,6 +9,8 @@ upgrade that changes its loader fails here.
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 import lxml.etree
 import lxml.html
 import pytest
@@ -97,8 +99,6 @@ def test_elements_are_made_without_lxml_html_lookup() -> None:
     assert type(trafilatura_load_html(ARTICLE).find(".//form")) is lxml.html.FormElement  # type: ignore[union-attr]
     assert type(tree.find(".//article")) is lxml.html.HtmlElement
     # copies (trafilatura copies the tree it is given) keep the parser and its lookup
-    from copy import deepcopy
-
     assert type(deepcopy(tree).find(".//form")) is lxml.html.HtmlElement
 
 

@@ -70,7 +70,9 @@ def test_the_last_batches_get_smaller() -> None:
         ([], 2, []),
     ],
 )
-def test_batches_are_not_cut_below_the_floor(files: list[RawFile], workers: int, sizes: list[int]) -> None:
+def test_one_worker_or_small_files_keep_even_batches(
+    files: list[RawFile], workers: int, sizes: list[int]
+) -> None:
     assert [len(b) for b in cut_batches(files, RunConfig(workers=workers))] == sizes
 
 
