@@ -11,65 +11,43 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Sequence
 
-from kliping.row_sequence import RowSequence
+from kliping.row_sequence import CodeColumn, RowSequence, StringColumn
 
 FileRow = tuple[str, str, int, int, int]  # source path, file type, records, articles, rejects
 
 
 class FileCounts(RowSequence[FileRow]):
     """(source path, file type, records, articles, rejects) of each file, as a sequence of
-    tuples, made when asked for. Paths end where `_ends` says in `_paths`; types are indexes
-    into `_type_names`; counts are three to a file."""
+    tuples, made when asked for; counts are three to a file."""
 
-    __slots__ = ("_counts", "_ends", "_paths", "_type_names", "_types")
+    __slots__ = ("_counts", "_paths", "_types")
 
     def __init__(self, rows: Iterable[FileRow] = ()) -> None:
         paths: list[str] = []
-        names: dict[str, int] = {}
-        ends, types, counts = array("q"), array("I"), array("q")
-        end = 0
+        types: list[str] = []
+        self._counts = array("q")
         for path, file_type, records, articles, rejects in rows:
             paths.append(path)
-            end += len(path)
-            ends.append(end)
-            types.append(names.setdefault(file_type, len(names)))
-            counts.extend((records, articles, rejects))
-        self._paths = "".join(paths)
-        self._ends = ends
-        self._types = types
-        self._type_names = tuple(names)
-        self._counts = counts
+            types.append(file_type)
+            self._counts.extend((records, articles, rejects))
+        self._paths = StringColumn(paths)
+        self._types = CodeColumn(types)
 
     @classmethod
     def concat(cls, parts: Iterable[Sequence[FileRow]]) -> FileCounts:
         """The rows of `parts`, one after the other; FileCounts are joined column by column,
         without a string or a tuple a row (a run's 100,000 rows were 11 MB of them)."""
+        counts = [p if isinstance(p, FileCounts) else cls(p) for p in parts]
         out = cls()
-        paths: list[str] = []
-        names: dict[str, int] = {}
-        for part in parts:
-            if not isinstance(part, FileCounts):
-                part = cls(part)
-            codes = [names.setdefault(name, len(names)) for name in part._type_names]
-            offset = out._ends[-1] if out._ends else 0
-            out._ends.extend(end + offset for end in part._ends)
-            out._types.extend(codes[t] for t in part._types)
+        out._paths = StringColumn.concat([p._paths for p in counts])
+        out._types = CodeColumn.concat([p._types for p in counts])
+        for part in counts:
             out._counts.extend(part._counts)
-            paths.append(part._paths)
-        out._paths = "".join(paths)
-        out._type_names = tuple(names)
         return out
 
     def __len__(self) -> int:
-        return len(self._ends)
+        return len(self._paths)
 
     def _row(self, i: int) -> FileRow:
-        start = self._ends[i - 1] if i else 0
         c = 3 * i
-        return (
-            self._paths[start : self._ends[i]],
-            self._type_names[self._types[i]],
-            self._counts[c],
-            self._counts[c + 1],
-            self._counts[c + 2],
-        )
+        return (self._paths[i], self._types[i], self._counts[c], self._counts[c + 1], self._counts[c + 2])

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 import pyarrow as pa
 
 from kliping.read.files import RawFile, work_bytes
-from kliping.row_sequence import RowSequence
+from kliping.row_sequence import CodeColumn, RowSequence, StringColumn
 
 _REFUSED = "refused"  # RawFile.refusal's default
 
@@ -26,49 +26,31 @@ class FileList(RowSequence[RawFile]):
     always: the raw folder and the path under it), else in `_locations`; `refused` and
     `refusal`, set for few files, are in `_refused`."""
 
-    __slots__ = (
-        "_compressed",
-        "_ends",
-        "_locations",
-        "_mtimes",
-        "_prefix",
-        "_refused",
-        "_rels",
-        "_sizes",
-        "_type_names",
-        "_types",
-    )
+    __slots__ = ("_compressed", "_locations", "_mtimes", "_prefix", "_refused", "_rels", "_sizes", "_types")
 
     def __init__(self, files: Iterable[RawFile] = ()) -> None:
         self._prefix: str | None = None
-        self._rels = ""
-        self._ends = array("q")
-        self._types = array("B")
-        self._type_names: tuple[str, ...] = ()
         self._compressed = array("B")
         self._sizes = array("q")
         self._mtimes = array("q")
         self._locations: dict[int, str] = {}
         self._refused: dict[int, tuple[str | None, str]] = {}
         rels: list[str] = []
-        names: dict[str, int] = {}
-        end = 0
+        types: list[str] = []
         for i, f in enumerate(files):
             if self._prefix is None and f.location.endswith(f.rel):
                 self._prefix = f.location[: len(f.location) - len(f.rel)]
             if self._prefix is None or f.location != self._prefix + f.rel:
                 self._locations[i] = f.location
             rels.append(f.rel)
-            end += len(f.rel)
-            self._ends.append(end)
-            self._types.append(names.setdefault(f.file_type, len(names)))
+            types.append(f.file_type)
             self._compressed.append(f.compressed)
             self._sizes.append(f.size)
             self._mtimes.append(f.mtime_ns)
             if f.refused is not None or f.refusal != _REFUSED:
                 self._refused[i] = (f.refused, f.refusal)
-        self._rels = "".join(rels)
-        self._type_names = tuple(names)
+        self._rels = StringColumn(rels)
+        self._types = CodeColumn(types)
 
     @classmethod
     def concat(cls, parts: Iterable[Sequence[RawFile]]) -> FileList:
@@ -80,29 +62,23 @@ class FileList(RowSequence[RawFile]):
             return cls(f for p in lists for f in p)
         out = cls()
         out._prefix = prefixes.pop() if prefixes else None
-        rels: list[str] = []
-        names: dict[str, int] = {}
+        out._rels = StringColumn.concat([p._rels for p in lists])
+        out._types = CodeColumn.concat([p._types for p in lists])
         for part in lists:
-            base, offset = len(out), (out._ends[-1] if out._ends else 0)
-            codes = [names.setdefault(name, len(names)) for name in part._type_names]
-            out._ends.extend(end + offset for end in part._ends)
-            out._types.extend(codes[t] for t in part._types)
+            base = len(out._compressed)
             out._compressed.extend(part._compressed)
             out._sizes.extend(part._sizes)
             out._mtimes.extend(part._mtimes)
             out._locations.update((base + i, loc) for i, loc in part._locations.items())
             out._refused.update((base + i, r) for i, r in part._refused.items())
-            rels.append(part._rels)
-        out._rels = "".join(rels)
-        out._type_names = tuple(names)
         return out
 
     def __len__(self) -> int:
-        return len(self._ends)
+        return len(self._rels)
 
     def rel(self, i: int) -> str:
         """The relative path of file `i`, without making its RawFile."""
-        return self._rels[self._ends[i - 1] if i else 0 : self._ends[i]]
+        return self._rels[i]
 
     def _row(self, i: int) -> RawFile:
         rel = self.rel(i)
@@ -113,7 +89,7 @@ class FileList(RowSequence[RawFile]):
         return RawFile(
             location,
             rel,
-            self._type_names[self._types[i]],
+            self._types[i],
             bool(self._compressed[i]),
             self._sizes[i],
             self._mtimes[i],
@@ -138,13 +114,13 @@ class FileList(RowSequence[RawFile]):
             keep = [i for i in keep if self.rel(i) not in skip]
         if len(keep) == len(self):
             paths = self._rel_array()
-            sizes, mtimes, types = self._sizes, self._mtimes, self._types
+            sizes, mtimes, types = self._sizes, self._mtimes, self._types.codes
         else:
             paths = pa.array([self.rel(i) for i in keep], pa.string())
             sizes = array("q", (self._sizes[i] for i in keep))
             mtimes = array("q", (self._mtimes[i] for i in keep))
-            types = array("B", (self._types[i] for i in keep))
-        names = pa.array(self._type_names, pa.string())
+            types = array("B", (self._types.codes[i] for i in keep))
+        names = pa.array(self._types.names, pa.string())
         return (
             paths,
             pa.Array.from_buffers(pa.int64(), len(sizes), [None, pa.py_buffer(sizes)]),
@@ -156,9 +132,10 @@ class FileList(RowSequence[RawFile]):
         """Every relative path as an Arrow string array: from the joined string's bytes when it
         is ASCII (character ends are byte ends then), else from a list of strings."""
         n = len(self)
-        if not self._rels.isascii() or (self._ends[-1] if n else 0) >= 2**31:
+        text, ends = self._rels.text, self._rels.ends
+        if not text.isascii() or (ends[-1] if n else 0) >= 2**31:
             return pa.array([self.rel(i) for i in range(n)], pa.string())
         offsets = array("i", [0])
-        offsets.extend(iter(self._ends))
-        data = self._rels.encode("ascii")
+        offsets.extend(iter(ends))
+        data = text.encode("ascii")
         return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
