@@ -45,9 +45,9 @@ def plan_task(raw_dir: str, out_dir: str, config: RunConfig, flow_run_id: str) -
     plan = plan_run(Path(raw_dir), Path(out_dir), config, flow_run_id)
     get_run_logger().info(
         "%d files to read in %d batches; %d unchanged files skipped",
-        len(plan.files), len(plan.batches), plan.skipped_files,
+        plan.file_count, len(plan.batches), plan.skipped_files,
     )  # fmt: skip
-    progress.emit("planned", files=len(plan.files), batches=len(plan.batches), skipped=plan.skipped_files)
+    progress.emit("planned", files=plan.file_count, batches=len(plan.batches), skipped=plan.skipped_files)
     for spec in plan.batches:
         save(plan, spec, batch_file_name(spec.index))
     plan_file = save(plan, plan, "plan.pickle", keep=True)

@@ -100,8 +100,14 @@ class RunPlan:
 
     @property
     def files(self) -> FileList:
-        """The files the run reads: its batches' files, in order (a FileList each)."""
+        """The files the run reads: its batches' files, in order (a FileList each), joined
+        anew on each call: the commit takes them once."""
         return FileList.concat(b.files for b in self.batches)
+
+    @property
+    def file_count(self) -> int:
+        """How many files the run reads, without joining the batches' files."""
+        return sum(len(b.files) for b in self.batches)
 
     @property
     def staging_dir(self) -> str:

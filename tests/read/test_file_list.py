@@ -93,7 +93,7 @@ def test_a_plan_holds_the_files_it_found(tmp_path: Path) -> None:
     plan = plan_run(raw, tmp_path / "out", RunConfig(workers=2, batch_size=2))
     found = list(discover(raw))
     assert len(plan.batches) > 1 and all(isinstance(b.files, FileList) for b in plan.batches)
-    assert plan.files == found
+    assert plan.files == found and plan.file_count == len(found)
     assert [f for b in plan.batches for f in b.files] == found
     assert any(f.refused for f in plan.files)
     assert pickle.loads(pickle.dumps(plan)).files == found
